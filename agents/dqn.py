@@ -1,0 +1,109 @@
+"""The one DQN learner that every agent trains (paper section 4, SPEC section 2).
+
+Agents differ only in where the 320 transitions of each update come from; the network,
+loss, optimizer, target copy and policies live here, once.
+"""
+
+from typing import NamedTuple, Sequence
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import optax
+
+HIDDEN = (200, 200, 200)
+DISCOUNT = 0.9
+WEIGHT_DECAY = 1e-6
+
+
+class Hyper(NamedTuple):
+    """The tuned hyperparameters. Traced arrays, so a grid search can vmap over them."""
+
+    step_size: jax.Array
+    temperature: jax.Array
+
+
+class Batch(NamedTuple):
+    """Transitions the Q-network trains on, real or imagined."""
+
+    obs: jax.Array  # network input: an observation (bits) or a latent sample
+    action: jax.Array
+    reward: jax.Array
+    continuation: jax.Array  # 1 - terminal (real), or a predicted probability (models)
+    next_obs: jax.Array
+    weight: jax.Array  # rollout weight; 1 for real transitions
+
+
+class Learner(NamedTuple):
+    params: hk.Params
+    target_params: hk.Params
+    opt_state: optax.OptState
+    hyper: Hyper
+
+
+def mlp(output_size: int, hidden: Sequence[int] = HIDDEN) -> hk.Transformed:
+    """An ELU MLP on float features; bits are turned into floats only here."""
+
+    def forward(x):
+        return hk.nets.MLP([*hidden, output_size], activation=jax.nn.elu)(x.astype(jnp.float32))
+
+    return hk.without_apply_rng(hk.transform(forward))
+
+
+def adam(step_size) -> optax.GradientTransformation:
+    """Adam (b1 .9, b2 .99, eps 1e-5 outside the root) with decoupled weight decay that is
+    not scaled by the step size: x <- x - lr * m_hat / (sqrt(v_hat) + eps) - 1e-6 * x.
+    (optax.adamw multiplies the decay by lr, a different optimizer.)"""
+    return optax.chain(
+        optax.scale_by_adam(b1=0.9, b2=0.99, eps=1e-5),
+        optax.scale(step_size),
+        optax.add_decayed_weights(WEIGHT_DECAY),
+        optax.scale(-1.0),
+    )
+
+
+def adam_step(params, opt_state, grads, step_size):
+    updates, opt_state = adam(step_size).update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+
+class DQN(NamedTuple):
+    """Static parts of the learner: the Q-network and the discount."""
+
+    network: hk.Transformed
+    discount: float = DISCOUNT
+
+    def init(self, key: jax.Array, example_input: jax.Array, hyper: Hyper) -> Learner:
+        params = self.network.init(key, example_input)
+        opt_state = adam(hyper.step_size).init(params)
+        return Learner(params, params, opt_state, hyper)
+
+    def q_values(self, learner: Learner, obs: jax.Array) -> jax.Array:
+        return self.network.apply(learner.params, obs)
+
+    def act(self, learner: Learner, obs: jax.Array, key: jax.Array, greedy: bool) -> jax.Array:
+        """Softmax over Q / temperature when behaving; argmax when evaluated."""
+        q = self.q_values(learner, obs)
+        if greedy:
+            return jnp.argmax(q, axis=-1).astype(jnp.int32)
+        return jax.random.categorical(key, q / learner.hyper.temperature).astype(jnp.int32)
+
+    def loss(self, params: hk.Params, target_params: hk.Params, batch: Batch) -> jax.Array:
+        """Weighted mean squared one-step TD error (no Huber)."""
+        q = self.network.apply(params, batch.obs)
+        q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
+        next_value = self.network.apply(target_params, batch.next_obs).max(axis=-1)
+        target = batch.reward + self.discount * batch.continuation * next_value
+        td_error = jax.lax.stop_gradient(target) - q_taken
+        return jnp.mean(batch.weight * td_error**2)
+
+    def learn(self, learner: Learner, batch: Batch) -> tuple[Learner, jax.Array]:
+        loss, grads = jax.value_and_grad(self.loss)(learner.params, learner.target_params, batch)
+        params, opt_state = adam_step(
+            learner.params, learner.opt_state, grads, learner.hyper.step_size
+        )
+        return learner._replace(params=params, opt_state=opt_state), loss
+
+
+def sync_target(learner: Learner) -> Learner:
+    return learner._replace(target_params=learner.params)

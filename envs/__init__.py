@@ -1,0 +1,34 @@
+"""JAX-native environments of the suite; `make(name, **settings)` builds one by name."""
+
+import dataclasses
+
+from envs.buttongrid import ButtonGrid
+from envs.core import Environment
+from envs.opengrid import OpenGrid
+from envs.panflute import PanFlute
+from envs.procmaze import ProcMaze
+
+REGISTRY = {env.name: env for env in (ProcMaze, ButtonGrid, PanFlute, OpenGrid)}
+NAMES = tuple(REGISTRY)
+
+
+def complexity(env: Environment) -> int:
+    """The value of the setting the paper scales (grid size, buttons, pipes)."""
+    return getattr(env, env.complexity_key)
+
+
+def make(name: str, **settings) -> Environment:
+    """The environment called `name` with the given settings (validated on construction)."""
+    if name not in REGISTRY:
+        raise ValueError(f"env.name must be one of {', '.join(NAMES)}; got {name!r}.")
+    env = REGISTRY[name]
+    allowed = [field.name for field in dataclasses.fields(env)]
+    unknown = sorted(set(settings) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"env.{unknown[0]} is not a setting of {name}, whose settings are {', '.join(allowed)}."
+        )
+    return env(**settings)
+
+
+__all__ = ["NAMES", "ButtonGrid", "Environment", "OpenGrid", "PanFlute", "ProcMaze", "make"]

@@ -1,0 +1,1 @@
+"""The loops that run agents on environments, their evaluation, and results."""

@@ -1,0 +1,192 @@
+"""From a Hydra config to the objects of a run, checking every value before anything compiles.
+
+A bad value raises ConfigError with one sentence naming the key and what is allowed.
+"""
+
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax.numpy as jnp
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+import agents
+import envs
+from agents import dqn
+from experiments.online import Regime
+from experiments.tuned import tuned
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+GROUPS = ("env", "agent", "regime", "scale", "experiment")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def choices(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def check_choice(key: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(map(str, allowed))}; got {value!r}.")
+
+
+def check_positive(key: str, value, integer: bool = True) -> None:
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise ConfigError(f"{key} must be {what}; got {value!r}.")
+
+
+def check_overrides(arguments: list[str]) -> None:
+    """Command-line overrides, checked before Hydra sees them so that a mistake gets one
+    sentence (Hydra's own messages span many lines): group choices always, and for a single
+    run, that every override composes."""
+    for argument in arguments:
+        group, _, value = argument.lstrip("+~").partition("=")
+        if group in GROUPS and value and not value.startswith(("choice(", "range(", "glob(")):
+            for option in value.split(","):
+                check_choice(group, option, choices(group))
+    if {"-m", "--multirun"} & set(arguments):
+        return
+    overrides = [a for a in arguments if not a.startswith("-")]
+    with initialize_config_dir(version_base=None, config_dir=str(CONFIG_DIR)):
+        for i, override in enumerate(overrides):
+            try:
+                compose("config", overrides=overrides[: i + 1])
+            except Exception as error:  # Hydra raises several kinds; all end here
+                raise ConfigError(_explain(override, overrides[:i], error)) from None
+
+
+def _explain(override: str, earlier: list[str], error: Exception) -> str:
+    key = override.lstrip("+~").partition("=")[0]
+    parent, _, leaf = key.rpartition(".")
+    if parent and not override.startswith("+"):
+        node = OmegaConf.select(compose("config", overrides=earlier), parent)
+        if isinstance(node, DictConfig) and leaf not in node:
+            return f"{key} is not a setting; the settings of {parent} are {', '.join(node)}."
+    return f"the override {override!r} is not valid: {str(error).splitlines()[0]}"
+
+
+@dataclass(frozen=True)
+class Job:
+    env: object
+    agent: agents.Agent
+    regime: Regime
+    hyper: dqn.Hyper  # scalars; the driver broadcasts them over seeds
+    num_seeds: int
+    seed: int
+
+
+def make_env(env_cfg: DictConfig):
+    settings = OmegaConf.to_container(env_cfg, resolve=True)
+    name = settings.pop("name", None)
+    check_choice("env.name", name, envs.NAMES)
+    try:
+        return envs.make(name, **settings)
+    except TypeError as error:  # an unknown setting
+        raise ConfigError(f"env: {error}.") from None
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def make_agent(agent_cfg: DictConfig, env):
+    settings = OmegaConf.to_container(agent_cfg, resolve=True)
+    name = settings.pop("name", None)
+    check_choice("agent.name", name, sorted(agents.REGISTRY))
+    accepted = inspect.signature(agents.REGISTRY[name]).parameters
+    for key, value in settings.items():
+        if key not in accepted or key == "env":
+            allowed = ", ".join(k for k in accepted if k != "env")
+            raise ConfigError(
+                f"agent.{key} is not a setting of agent {name}; its settings are {allowed}."
+            )
+        if isinstance(value, int) and not isinstance(value, bool):
+            check_positive(f"agent.{key}", value)
+        if isinstance(value, float):
+            check_positive(f"agent.{key}", value, integer=False)
+    try:
+        return agents.make(name, env, **settings)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def make_regime(cfg: DictConfig) -> Regime:
+    r, s = cfg.regime, cfg.scale
+    for key in ("total_steps", "updates_per_step", "target_update_frequency", "eval_interval"):
+        check_positive(f"regime.{key}", r[key])
+    if not isinstance(r.learning_starts, int) or r.learning_starts < 0:
+        raise ConfigError(
+            f"regime.learning_starts must be an integer >= 0; got {r.learning_starts!r}."
+        )
+    check_positive("scale.steps_fraction", s.steps_fraction, integer=False)
+    intervals = max(1, round(r.total_steps * s.steps_fraction / r.eval_interval))
+    total_steps = intervals * r.eval_interval
+    if total_steps <= r.learning_starts:
+        raise ConfigError(
+            f"regime.learning_starts ({r.learning_starts}) must be below the run's "
+            f"{total_steps} steps (regime.total_steps x scale.steps_fraction)."
+        )
+    return Regime(
+        total_steps,
+        r.updates_per_step,
+        r.target_update_frequency,
+        r.eval_interval,
+        r.learning_starts,
+    )
+
+
+def hyperparameters(cfg: DictConfig) -> tuple[float, float]:
+    step_size, temperature = cfg.step_size, cfg.temperature
+    if step_size is None or temperature is None:
+        found = tuned(cfg.agent.name, cfg.env.name, cfg.regime.name)
+        if found is None:
+            raise ConfigError(
+                f"step_size and temperature have no tuned default for agent {cfg.agent.name} "
+                f"on {cfg.env.name} ({cfg.regime.name}); set both, "
+                "e.g. step_size=1e-4 temperature=0.1."
+            )
+        step_size = found[0] if step_size is None else step_size
+        temperature = found[1] if temperature is None else temperature
+    check_positive("step_size", step_size, integer=False)
+    check_positive("temperature", temperature, integer=False)
+    return float(step_size), float(temperature)
+
+
+def build(cfg: DictConfig) -> Job:
+    check_positive("scale.num_seeds", cfg.scale.num_seeds)
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0; got {cfg.seed!r}.")
+    if not isinstance(cfg.checkpoint_every, int) or cfg.checkpoint_every < 0:
+        raise ConfigError(
+            f"checkpoint_every must be an integer >= 0; got {cfg.checkpoint_every!r}."
+        )
+    env = make_env(cfg.env)
+    agent = make_agent(cfg.agent, env)
+    regime = make_regime(cfg)
+    step_size, temperature = hyperparameters(cfg)
+    hyper = dqn.Hyper(jnp.float32(step_size), jnp.float32(temperature))
+    return Job(env, agent, regime, hyper, cfg.scale.num_seeds, cfg.seed)
+
+
+def run_name(*, _root_: DictConfig) -> str:
+    """A readable run directory name: env and complexity, agent, regime, scale, and any
+    hyperparameters set by hand."""
+    env = _root_.env
+    size = env.get(envs.REGISTRY[env.name].complexity_key, "") if env.name in envs.REGISTRY else ""
+    parts = [f"{env.name}{size}", _root_.agent.name, _root_.regime.name, _root_.scale.name]
+    if _root_.step_size is not None:
+        parts.append(f"lr{_root_.step_size}")
+    if _root_.temperature is not None:
+        parts.append(f"tau{_root_.temperature}")
+    if env.get("spontaneous") is False:
+        parts.append("nospont")
+    if _root_.seed:
+        parts.append(f"seed{_root_.seed}")
+    return "-".join(str(p) for p in parts)
+
+
+OmegaConf.register_new_resolver("run_name", run_name, replace=True)

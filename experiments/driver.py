@@ -1,0 +1,92 @@
+"""The host side of a run: compile once, advance one evaluation interval at a time, show
+progress, and collect the metrics as a tidy table."""
+
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from agents import dqn
+from experiments import checkpoint
+from experiments.online import Regime, make_train
+
+
+def member_keys(seed: int, num_seeds: int) -> jax.Array:
+    """Seed i of a run is fold_in(key(seed), i): the same i gets the same key in every
+    setting of a grid search (common random numbers)."""
+    base = jax.random.key(seed)
+    return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.arange(num_seeds))
+
+
+def run_online(
+    env,
+    agent,
+    regime: Regime,
+    hyper: dqn.Hyper,
+    keys: jax.Array,
+    progress: bool = True,
+    description: str = "",
+    checkpoint_path: Path | None = None,
+    checkpoint_every: int = 0,
+    fingerprint: str = "",
+) -> pd.DataFrame:
+    """Train len(keys) members in one batched program; one row per member x evaluation.
+
+    With a checkpoint path, the run state is saved every `checkpoint_every` intervals and a
+    run that finds a checkpoint of the same configuration (`fingerprint`) resumes from it.
+    """
+    init, run_interval = make_train(env, agent, regime)
+    runner = jax.jit(jax.vmap(init))(keys, hyper)
+    first, done = 0, pd.DataFrame()
+    if checkpoint_path is not None:
+        resumed = checkpoint.load(checkpoint_path, runner, fingerprint)
+        if resumed is not None:
+            runner, first, done = resumed
+            if progress:
+                print(
+                    f"resuming from {checkpoint_path} at step {first * regime.eval_interval}",
+                    file=sys.stderr,
+                )
+    interval = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), donate_argnums=0)
+
+    start = time.perf_counter()
+    compiled = interval.lower(runner, jnp.int32(0)).compile()
+    if progress:
+        print(f"compiled in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+
+    num_intervals = -(-regime.total_steps // regime.eval_interval)
+    columns: dict[str, list] = {}
+    bar = tqdm(
+        total=num_intervals * regime.eval_interval,
+        unit="step",
+        disable=not progress,
+        desc=description,
+        file=sys.stderr,
+        unit_scale=True,
+        initial=first * regime.eval_interval,
+    )
+    for i in range(first, num_intervals):
+        runner, metrics = compiled(runner, jnp.int32(i * regime.eval_interval))
+        metrics = jax.device_get(metrics)
+        columns.setdefault("member", []).append(np.arange(len(keys)))
+        columns.setdefault("step", []).append(np.full(len(keys), (i + 1) * regime.eval_interval))
+        for name, value in metrics.items():
+            columns.setdefault(name, []).append(np.asarray(value))
+        bar.update(regime.eval_interval)
+        bar.set_postfix(
+            score=f"{np.nanmean(np.where(metrics['diverged'], np.nan, metrics['score'])):.3g}"
+        )
+        if checkpoint_path is not None and checkpoint_every and (i + 1) % checkpoint_every == 0:
+            checkpoint.save(checkpoint_path, runner, i + 1, _table(done, columns), fingerprint)
+    bar.close()
+    return _table(done, columns)
+
+
+def _table(done: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    new = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+    return pd.concat([done, new], ignore_index=True) if len(done) else new

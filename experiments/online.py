@@ -1,0 +1,107 @@
+"""The online loop: a whole run as pure functions, PureJaxRL-style (DESIGN seam 3).
+
+`make_train` returns `init(key, hyper)` and `run_interval(runner, t)`: one evaluation
+interval of env steps under `lax.scan`, then a greedy evaluation. Both are meant to be
+`vmap`ped over seeds (and hyperparameter settings) and jitted; the step counter `t` stays
+unbatched, so the learning-start and target-copy conditions remain real branches under vmap.
+The host advances the run one interval at a time (experiments/driver.py).
+"""
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from agents import dqn
+from agents.base import Agent, Transition
+from experiments.evaluation import evaluate, random_transitions
+
+
+@dataclass(frozen=True)
+class Regime:
+    """How much data and how many updates (SPEC section 2: high_data / low_data)."""
+
+    total_steps: int
+    updates_per_step: int
+    target_update_frequency: int
+    eval_interval: int
+    learning_starts: int = 1000
+    eval_runs: int = 32
+    eval_steps: int = 100
+
+
+class Runner(NamedTuple):
+    agent: Any
+    env_state: Any
+    obs: jax.Array
+    key: jax.Array
+
+
+def make_train(env, agent: Agent, regime: Regime):
+    def init(key, hyper: dqn.Hyper) -> Runner:
+        agent_key, env_key, key = jax.random.split(key, 3)
+        env_state, obs = env.reset(env_key)
+        return Runner(agent.init(agent_key, hyper), env_state, obs, key)
+
+    def learn(agent_state, key):
+        def one_update(agent_state, key):
+            return agent.update(agent_state, key)
+
+        agent_state, metrics = jax.lax.scan(
+            one_update, agent_state, jax.random.split(key, regime.updates_per_step)
+        )
+        return agent_state, jax.tree.map(jnp.mean, metrics)
+
+    def env_step(carry, _):
+        runner, t = carry
+        key, act_key, env_key, reset_key, learn_key = jax.random.split(runner.key, 5)
+        action = agent.act(runner.agent, runner.obs, act_key, False)
+        env_state, next_obs, reward, terminal = env.step(env_key, runner.env_state, action)
+        agent_state = agent.observe(
+            runner.agent,
+            Transition(runner.obs, action, reward, terminal, next_obs, runner.env_state),
+        )
+        t = t + 1
+
+        # Updates begin once the buffer holds `learning_starts` transitions.
+        metric_shapes = jax.eval_shape(learn, agent_state, learn_key)[1]
+        no_metrics = jax.tree.map(lambda s: jnp.full(s.shape, jnp.nan, s.dtype), metric_shapes)
+        agent_state, metrics = jax.lax.cond(
+            t >= regime.learning_starts,
+            learn,
+            lambda state, _: (state, no_metrics),
+            agent_state,
+            learn_key,
+        )
+        agent_state = jax.lax.cond(
+            t % regime.target_update_frequency == 0,
+            lambda s: s._replace(learner=dqn.sync_target(s.learner)),
+            lambda s: s,
+            agent_state,
+        )
+
+        # After a terminal step the next action is chosen from the reset observation.
+        reset_state, reset_obs = env.reset(reset_key)
+        env_state = jax.tree.map(lambda r, s: jnp.where(terminal, r, s), reset_state, env_state)
+        obs = jnp.where(terminal, reset_obs, next_obs)
+        return (Runner(agent_state, env_state, obs, key), t), metrics
+
+    def run_interval(runner: Runner, t: jax.Array) -> tuple[Runner, dict]:
+        (runner, _), metrics = jax.lax.scan(
+            env_step, (runner, t), None, length=regime.eval_interval
+        )
+        key, eval_key, model_key = jax.random.split(runner.key, 3)
+        metrics = jax.tree.map(jnp.nanmean, metrics)  # NaN before learning starts
+        metrics["score"] = evaluate(
+            env, agent, runner.agent, eval_key, regime.eval_runs, regime.eval_steps
+        )
+        if agent.model_metrics is not None:
+            data_key, metrics_key = jax.random.split(model_key)
+            held_out = random_transitions(env, data_key)
+            metrics.update(agent.model_metrics(runner.agent, held_out, metrics_key))
+        leaves = jax.tree.leaves(runner.agent.learner.params)
+        metrics["diverged"] = ~jnp.stack([jnp.isfinite(p).all() for p in leaves]).all()
+        return runner._replace(key=key), metrics
+
+    return init, run_interval

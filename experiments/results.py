@@ -1,0 +1,142 @@
+"""Results on disk: tidy tables pandas reads, a small summary, written atomically."""
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+METRICS = "metrics.parquet"
+SUMMARY = "summary.json"  # its presence marks a finished run
+CONFIG = "config.yaml"
+FINAL_FRACTION = 0.1  # final performance: the mean of the last 10% of evaluations
+
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
+
+
+def t_quantile(dof: int) -> float:
+    if dof <= len(_T975):
+        return _T975[dof - 1]
+    z = 1.959964  # Cornish-Fisher expansion beyond the table (error < 1e-3)
+    return z + (z**3 + z) / (4 * dof) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * dof**2)
+
+
+def mean_ci(values) -> tuple[float, float]:
+    """Mean and half-width of its 95% t confidence interval (NaN half-width for n < 2)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return math.nan, math.nan
+    if len(values) < 2:
+        return float(values.mean()), math.nan
+    sem = values.std(ddof=1) / math.sqrt(len(values))
+    return float(values.mean()), float(t_quantile(len(values) - 1) * sem)
+
+
+def final_performance(metrics: pd.DataFrame, by=("member",)) -> pd.DataFrame:
+    """Per member: the mean score over the last 10% of evaluations, and whether it diverged."""
+    by = list(by)
+
+    def final(group):
+        steps = np.sort(group["step"].unique())
+        last = steps[-max(1, math.ceil(FINAL_FRACTION * len(steps))) :]
+        tail = group[group["step"].isin(last)]
+        return pd.Series(
+            {"final_score": tail["score"].mean(), "diverged": bool(group["diverged"].any())}
+        )
+
+    return metrics.groupby(by).apply(final, include_groups=False).reset_index()
+
+
+def summarize(metrics: pd.DataFrame) -> dict:
+    finals = final_performance(metrics)
+    kept = finals[~finals["diverged"]]
+    mean, half = mean_ci(kept["final_score"])
+    return {
+        "final_score_mean": mean,
+        "final_score_ci95": half,
+        "num_seeds": int(len(finals)),
+        "num_diverged": int(finals["diverged"].sum()),
+        "final_score_per_seed": [
+            None if not np.isfinite(x) else float(x) for x in finals["final_score"]
+        ],
+        "definition": "mean greedy score over the last 10% of evaluations, per seed; "
+        "mean and 95% Student-t CI over non-diverged seeds",
+    }
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    _atomic_write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_json(data: dict, path: Path) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+
+    _atomic_write(Path(path), write)
+
+
+def write_text(text: str, path: Path) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+
+    _atomic_write(Path(path), write)
+
+
+def write_figure(figure, path: Path) -> None:
+    path = Path(path)
+    _atomic_write(path, lambda tmp: figure.savefig(tmp, format=path.suffix[1:], dpi=100))
+
+
+def is_finished(run_dir: Path) -> bool:
+    return (Path(run_dir) / SUMMARY).exists()

@@ -1,0 +1,90 @@
+"""Training throughput, compile time and replay memory for the paper configuration.
+
+    python scripts/benchmark.py                      # every agent, ProcMaze n=4, 30 seeds
+    python scripts/benchmark.py --agents er --seeds 30 120 330
+
+Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
+one member of the batch. Evaluation is shrunk to one step so it does not count.
+"""
+
+import argparse
+import time
+
+import jax
+import jax.numpy as jnp
+
+import agents
+import envs
+from agents import dqn
+from experiments.driver import member_keys
+from experiments.online import Regime, make_train
+
+
+def replay_bytes(agent_state) -> int:
+    """Bytes of every replay buffer in an agent state (fields holding a Replay)."""
+    buffers = [v for v in agent_state if type(v).__name__ == "Replay"]
+    return sum(leaf.nbytes for leaf in jax.tree.leaves(buffers))
+
+
+def measure(
+    agent_name: str, num_seeds: int, steps: int, env_name: str, size: int, repeats: int
+) -> dict:
+    env = envs.make(env_name, **{envs.REGISTRY[env_name].complexity_key: size})
+    agent = agents.make(agent_name, env)
+    regime = Regime(
+        total_steps=steps,
+        updates_per_step=1,
+        target_update_frequency=100,
+        eval_interval=steps,
+        learning_starts=0,
+        eval_runs=1,
+        eval_steps=1,
+    )
+    init, run_interval = make_train(env, agent, regime)
+    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
+    runner = jax.jit(jax.vmap(init))(member_keys(0, num_seeds), hyper)
+    memory = replay_bytes(runner.agent) / num_seeds
+
+    interval = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), donate_argnums=0)
+    start = time.perf_counter()
+    compiled = interval.lower(runner, jnp.int32(0)).compile()
+    compile_seconds = time.perf_counter() - start
+    runner, _ = compiled(runner, jnp.int32(0))  # warm-up
+    jax.block_until_ready(runner)
+    start = time.perf_counter()
+    for i in range(repeats):
+        runner, _ = compiled(runner, jnp.int32((i + 1) * steps))
+    jax.block_until_ready(runner)
+    seconds = time.perf_counter() - start
+    return {
+        "agent": agent_name,
+        "seeds": num_seeds,
+        "seed_steps_per_s": num_seeds * steps * repeats / seconds,
+        "compile_s": compile_seconds,
+        "replay_mb_per_seed": memory / 2**20,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", nargs="+", default=sorted(agents.REGISTRY))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[30])
+    parser.add_argument("--env", default="procmaze")
+    parser.add_argument("--size", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=200, help="env steps per timed call")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    print(f"{args.env} {args.size}, high data, paper networks; device {jax.devices()[0]}")
+    print(f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'compile s':>11}{'replay MB/seed':>16}")
+    for name in args.agents:
+        for seeds in args.seeds:
+            r = measure(name, seeds, args.steps, args.env, args.size, args.repeats)
+            print(
+                f"{r['agent']:<20}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
+                f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

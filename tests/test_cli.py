@@ -1,0 +1,53 @@
+"""Bad input: one sentence naming the key, exit code 2, nothing written or overwritten."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+BAD_INPUT = [
+    (["env=nope"], "env must be one of"),
+    (["agent=nope"], "agent must be one of"),
+    (["regime=nope"], "regime must be one of"),
+    (["scale=nope"], "scale must be one of"),
+    (["env.grid_size=1"], "env.grid_size"),
+    (["env=buttongrid", "env.num_buttons=26"], "env.num_buttons"),
+    (["env=panflute", "env.num_pipes=0"], "env.num_pipes"),
+    (["env.colour=3"], "env.colour"),
+    (["step_size=-1e-4"], "step_size must be a positive number"),
+    (["temperature=0"], "temperature must be a positive number"),
+    (["agent.batch_size=0"], "agent.batch_size must be a positive integer"),
+    (["scale.num_seeds=0"], "scale.num_seeds must be a positive integer"),
+    (["regime.total_steps=-5"], "regime.total_steps must be a positive integer"),
+    (["regime.eval_interval=0"], "regime.eval_interval must be a positive integer"),
+]
+
+
+def mbgen(args, cwd):
+    command = [sys.executable, "-m", "experiments.run", *args, "progress=false"]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("args,key", BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+def test_bad_input_gets_one_sentence_naming_the_key_and_exit_2(tmp_path, args, key):
+    run_dir = tmp_path / "run"
+    result = mbgen([*args, f"hydra.run.dir={run_dir}"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and key in lines[0], lines
+    assert not run_dir.exists()
+
+
+def test_a_finished_run_is_neither_rerun_nor_overwritten(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    summary = run_dir / "summary.json"
+    summary.write_text(json.dumps({"final_score_mean": -7.0}))
+    before = os.stat(summary).st_mtime_ns
+    result = mbgen([f"hydra.run.dir={run_dir}"], tmp_path)
+    assert result.returncode == 2
+    assert "already holds a finished run" in result.stderr
+    assert sorted(p.name for p in run_dir.iterdir()) == ["summary.json"]
+    assert os.stat(summary).st_mtime_ns == before
