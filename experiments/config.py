@@ -9,13 +9,16 @@ from pathlib import Path
 
 import jax.numpy as jnp
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 import agents
 import envs
 from agents import dqn
+from envs import gridworld
+from experiments import offline
+from experiments.grid_search import Grid
 from experiments.online import Regime
-from experiments.tuned import tuned
+from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = ("env", "agent", "regime", "scale", "experiment")
@@ -76,9 +79,33 @@ class Job:
     env: object
     agent: agents.Agent
     regime: Regime
-    hyper: dqn.Hyper  # scalars; the driver broadcasts them over seeds
+    hyper: dqn.Hyper | None  # scalars, broadcast over seeds; None for a grid search
     num_seeds: int
     seed: int
+    grid: Grid | None = None
+
+
+def apply_level(cfg: DictConfig) -> DictConfig:
+    """`level=<env>-<complexity>` (e.g. procmaze-4) chooses the environment and its
+    complexity in one value, so that one sweep can span environments whose complexity
+    settings differ (Figure 3). Other env settings given with it (env.spontaneous) carry over."""
+    level = cfg.get("level")
+    if level is None:
+        return cfg
+    name, _, size = str(level).rpartition("-")
+    if name not in envs.NAMES or not size.isdigit():
+        raise ConfigError(
+            f"level must be <env>-<complexity> with env one of "
+            f"{', '.join(envs.NAMES)}, e.g. procmaze-4; got {level!r}."
+        )
+    env_cfg = OmegaConf.load(CONFIG_DIR / "env" / f"{name}.yaml")
+    env_cfg[envs.REGISTRY[name].complexity_key] = int(size)
+    if "spontaneous" in cfg.env:
+        env_cfg.spontaneous = cfg.env.spontaneous
+    cfg = cfg.copy()
+    with open_dict(cfg):
+        cfg.env = env_cfg
+    return cfg
 
 
 def make_env(env_cfg: DictConfig):
@@ -142,7 +169,14 @@ def make_regime(cfg: DictConfig) -> Regime:
 def hyperparameters(cfg: DictConfig) -> tuple[float, float]:
     step_size, temperature = cfg.step_size, cfg.temperature
     if step_size is None or temperature is None:
-        found = tuned(cfg.agent.name, cfg.env.name, cfg.regime.name)
+        extra = None
+        if cfg.tuned_file is not None:
+            if not Path(cfg.tuned_file).is_file():
+                raise ConfigError(
+                    f"tuned_file must be an existing YAML file; got {cfg.tuned_file!r}."
+                )
+            extra = read_tuned_file(cfg.tuned_file)
+        found = tuned(cfg.agent.name, cfg.env.name, cfg.regime.name, extra)
         if found is None:
             raise ConfigError(
                 f"step_size and temperature have no tuned default for agent {cfg.agent.name} "
@@ -156,7 +190,11 @@ def hyperparameters(cfg: DictConfig) -> tuple[float, float]:
     return float(step_size), float(temperature)
 
 
+KINDS = ("online", "grid_search", "offline_gridworld")
+
+
 def build(cfg: DictConfig) -> Job:
+    check_choice("kind", cfg.kind, KINDS)
     check_positive("scale.num_seeds", cfg.scale.num_seeds)
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
         raise ConfigError(f"seed must be an integer >= 0; got {cfg.seed!r}.")
@@ -167,9 +205,96 @@ def build(cfg: DictConfig) -> Job:
     env = make_env(cfg.env)
     agent = make_agent(cfg.agent, env)
     regime = make_regime(cfg)
+    if cfg.kind == "grid_search":
+        return Job(env, agent, regime, None, cfg.scale.num_seeds, cfg.seed, make_grid(cfg.grid))
     step_size, temperature = hyperparameters(cfg)
     hyper = dqn.Hyper(jnp.float32(step_size), jnp.float32(temperature))
     return Job(env, agent, regime, hyper, cfg.scale.num_seeds, cfg.seed)
+
+
+@dataclass(frozen=True)
+class OfflineJob:
+    """The offline grid world of Figure 1 (experiment=fig1)."""
+
+    settings: offline.Settings
+    hyper: dqn.Hyper  # scalars; broadcast over seeds
+    agents: tuple
+    coverages: tuple
+    num_seeds: int
+    seed: int
+
+
+def build_offline(cfg: DictConfig) -> OfflineJob:
+    """Check every value of an offline_gridworld run (configs/experiment/fig1.yaml)."""
+    o = cfg.offline
+    # The budgets are chosen per scale by interpolation, so check the scale first.
+    check_choice("scale", cfg.scale.name, list(o.budgets))
+    for key in ("num_seeds", "model_steps", "q_steps"):
+        check_positive(f"scale.{key}", cfg.scale[key])
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0; got {cfg.seed!r}.")
+    for key, allowed in (("agents", offline.AGENTS), ("coverages", gridworld.COVERAGES)):
+        values = o[key]
+        if not OmegaConf.is_list(values) or not values or len(set(values)) != len(values):
+            raise ConfigError(
+                f"offline.{key} must be a non-empty list without repeats of "
+                f"{', '.join(allowed)}; got {values!r}."
+            )
+        for value in values:
+            check_choice(f"offline.{key}", value, allowed)
+    for key in ("model_batch_size", "target_update_frequency", "chunk"):
+        check_positive(f"offline.{key}", o[key])
+    for key in ("model_steps", "q_steps"):
+        if cfg.scale[key] % o.chunk:
+            raise ConfigError(
+                f"scale.{key} ({cfg.scale[key]}) must be a multiple of offline.chunk ({o.chunk})."
+            )
+    hidden = list(o.hidden) if OmegaConf.is_list(o.hidden) else None
+    if not hidden or not all(
+        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
+    ):
+        raise ConfigError(
+            f"offline.hidden must be a non-empty list of positive integers; got {o.hidden!r}."
+        )
+    check_positive("offline.model_step_size", o.model_step_size, integer=False)
+    # A top-level step_size / temperature overrides the experiment's choice.
+    step_size = o.step_size if cfg.step_size is None else cfg.step_size
+    temperature = o.temperature if cfg.temperature is None else cfg.temperature
+    check_positive("step_size", step_size, integer=False)
+    check_positive("temperature", temperature, integer=False)
+    settings = offline.Settings(
+        model_steps=cfg.scale.model_steps,
+        q_steps=cfg.scale.q_steps,
+        chunk=o.chunk,
+        hidden=tuple(hidden),
+        model_batch_size=o.model_batch_size,
+        model_step_size=float(o.model_step_size),
+        target_update_frequency=o.target_update_frequency,
+    )
+    hyper = dqn.Hyper(jnp.float32(step_size), jnp.float32(temperature))
+    return OfflineJob(
+        settings, hyper, tuple(o.agents), tuple(o.coverages), cfg.scale.num_seeds, cfg.seed
+    )
+
+
+def make_grid(grid_cfg: DictConfig) -> Grid:
+    exponents = {}
+    for key in ("step_size_exponents", "temperature_exponents"):
+        values = list(grid_cfg[key])
+        if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise ConfigError(f"grid.{key} must be a non-empty list of integers; got {values!r}.")
+        exponents[key] = tuple(values)
+    if not isinstance(grid_cfg.chunk_size, int) or grid_cfg.chunk_size < 0:
+        raise ConfigError(f"grid.chunk_size must be an integer >= 0; got {grid_cfg.chunk_size!r}.")
+    if not isinstance(grid_cfg.memory_budget_gb, (int, float)) or grid_cfg.memory_budget_gb < 0:
+        raise ConfigError(
+            f"grid.memory_budget_gb must be a number >= 0; got {grid_cfg.memory_budget_gb!r}."
+        )
+    return Grid(
+        **exponents,
+        chunk_size=grid_cfg.chunk_size,
+        memory_budget_gb=float(grid_cfg.memory_budget_gb),
+    )
 
 
 def run_name(*, _root_: DictConfig) -> str:
@@ -177,7 +302,10 @@ def run_name(*, _root_: DictConfig) -> str:
     hyperparameters set by hand."""
     env = _root_.env
     size = env.get(envs.REGISTRY[env.name].complexity_key, "") if env.name in envs.REGISTRY else ""
-    parts = [f"{env.name}{size}", _root_.agent.name, _root_.regime.name, _root_.scale.name]
+    where = str(_root_.level).replace("-", "") if _root_.get("level") else f"{env.name}{size}"
+    parts = [where, _root_.agent.name, _root_.regime.name, _root_.scale.name]
+    if _root_.get("kind") == "offline_gridworld":  # Figure 1: no env, agent or regime
+        parts = ["fig1", _root_.scale.name]
     if _root_.step_size is not None:
         parts.append(f"lr{_root_.step_size}")
     if _root_.temperature is not None:

@@ -4,6 +4,7 @@ progress, and collect the metrics as a tidy table."""
 import sys
 import time
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +24,31 @@ def member_keys(seed: int, num_seeds: int) -> jax.Array:
     return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.arange(num_seeds))
 
 
+class Program(NamedTuple):
+    """A run compiled for a batch of `width` members: the jitted batched `init` and the
+    compiled `interval` (one evaluation interval of every member)."""
+
+    init: Callable
+    interval: Callable
+    width: int
+
+
+def compile_program(env, agent, regime: Regime, width: int) -> Program:
+    init, run_interval = make_train(env, agent, regime)
+    init = jax.jit(jax.vmap(init))
+    hyper = dqn.Hyper(jnp.ones(width), jnp.ones(width))
+    runner = jax.eval_shape(init, member_keys(0, width), hyper)  # shapes only, no memory
+    interval = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), donate_argnums=0)
+    return Program(init, interval.lower(runner, jnp.int32(0)).compile(), width)
+
+
+def memory_bytes(program: Program) -> int:
+    """Device memory one interval call needs, from XLA's compiled memory analysis."""
+    m = program.interval.memory_analysis()
+    used = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
+    return used - m.alias_size_in_bytes
+
+
 def run_online(
     env,
     agent,
@@ -34,30 +60,29 @@ def run_online(
     checkpoint_path: Path | None = None,
     checkpoint_every: int = 0,
     fingerprint: str = "",
+    program: Program | None = None,
 ) -> pd.DataFrame:
     """Train len(keys) members in one batched program; one row per member x evaluation.
 
     With a checkpoint path, the run state is saved every `checkpoint_every` intervals and a
     run that finds a checkpoint of the same configuration (`fingerprint`) resumes from it.
+    A `program` compiled earlier for this width is reused.
     """
-    init, run_interval = make_train(env, agent, regime)
-    runner = jax.jit(jax.vmap(init))(keys, hyper)
+    if program is None:
+        start = time.perf_counter()
+        program = compile_program(env, agent, regime, len(keys))
+        if progress:
+            print(f"compiled in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+    runner = program.init(keys, hyper)
     first, done = 0, pd.DataFrame()
     if checkpoint_path is not None:
         resumed = checkpoint.load(checkpoint_path, runner, fingerprint)
         if resumed is not None:
             runner, first, done = resumed
             if progress:
-                print(
-                    f"resuming from {checkpoint_path} at step {first * regime.eval_interval}",
-                    file=sys.stderr,
-                )
-    interval = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), donate_argnums=0)
-
-    start = time.perf_counter()
-    compiled = interval.lower(runner, jnp.int32(0)).compile()
-    if progress:
-        print(f"compiled in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+                step = first * regime.eval_interval
+                print(f"resuming from {checkpoint_path} at step {step}", file=sys.stderr)
+    compiled = program.interval
 
     num_intervals = -(-regime.total_steps // regime.eval_interval)
     columns: dict[str, list] = {}

@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.results import mean_ci  # noqa: E402
@@ -54,3 +55,335 @@ def learning_curve(
 
 def close(figure) -> None:
     plt.close(figure)
+
+
+AGENTS = {  # display name and colour, in the paper's order
+    "er": ("ER", "tab:blue"),
+    "simple_model": ("simple model", "tab:orange"),
+    "perfect_model": ("perfect model", "tab:green"),
+    "gaussian_latent": ("Gaussian latent", "tab:red"),
+    "categorical_latent": ("categorical latent", "tab:purple"),
+    "dyna_mix": ("dyna mix", "tab:brown"),
+}
+ENVS = {
+    "procmaze": "ProcMaze: grid size",
+    "buttongrid": "ButtonGrid: buttons",
+    "panflute": "PanFlute: pipes",
+    "opengrid": "OpenGrid: grid size",
+}
+
+
+def _ordered(values, order):
+    values = list(values)
+    return [v for v in order if v in values] + sorted(v for v in values if v not in order)
+
+
+def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"):
+    """Figure 3: final greedy score against complexity; a row per regime, a panel per
+    environment, a line per agent (or per value of `by`); 95% t CIs over non-diverged
+    seeds; the number of diverged seeds is written beside a point that has any."""
+    regimes = _ordered(finals["regime"].unique(), ["high_data", "low_data"])
+    envs = _ordered(finals["env"].unique(), list(ENVS))
+    figure, axes = plt.subplots(
+        len(regimes), len(envs), squeeze=False, figsize=(3.6 * len(envs), 2.9 * len(regimes))
+    )
+    for row, regime in zip(axes, regimes, strict=True):
+        for ax, env in zip(row, envs, strict=True):
+            data = finals[(finals["regime"] == regime) & (finals["env"] == env)]
+            for name in _ordered(data[by].unique(), list(AGENTS)):
+                group = data[data[by] == name]
+                stats = []
+                for size, at in group.groupby("complexity"):
+                    mean, half = mean_ci(at.loc[~at["diverged"], "final_score"])
+                    stats.append((size, mean, half, int(at["diverged"].sum())))
+                sizes, means, halves, diverged = map(np.array, zip(*stats, strict=True))
+                label, colour = AGENTS.get(name, (str(name), None))
+                ax.errorbar(
+                    sizes,
+                    means,
+                    yerr=np.nan_to_num(halves),
+                    label=label,
+                    color=colour,
+                    marker="o",
+                    markersize=3,
+                    capsize=2,
+                    linewidth=1.2,
+                )
+                for x, y, d in zip(sizes, means, diverged, strict=True):
+                    if d:
+                        ax.annotate(
+                            f"{d}✗",
+                            (x, y),
+                            fontsize=6,
+                            color=colour,
+                            xytext=(3, 3),
+                            textcoords="offset points",
+                        )
+            if "random_policy_score" in data:
+                floor = data.groupby("complexity")["random_policy_score"].mean()
+                ax.plot(
+                    floor.index,
+                    floor.values,
+                    color="grey",
+                    linestyle="--",
+                    linewidth=1,
+                    label="uniform random",
+                )
+            ax.set_title(f"{ENVS.get(env, env)} ({regime.replace('_', ' ')})", fontsize=9)
+            ax.set_xlabel("complexity", fontsize=8)
+            ax.set_ylabel("final greedy score", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def sensitivity_heatmap(grid: pd.DataFrame, title: str = ""):
+    """Appendix G: final performance over the step size x temperature grid."""
+    table = grid.pivot_table(index="step_size", columns="temperature", values="final_score_mean")
+    figure, ax = plt.subplots(figsize=(1.0 + 0.55 * table.shape[1], 1.0 + 0.45 * table.shape[0]))
+    image = ax.imshow(table.values, origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(table.shape[1]), [f"{t:g}" for t in table.columns], fontsize=7, rotation=45)
+    ax.set_yticks(range(table.shape[0]), [f"{s:.3g}" for s in table.index], fontsize=7)
+    ax.set_xlabel("softmax temperature")
+    ax.set_ylabel("Q step size")
+    best = grid.iloc[0]
+    ax.scatter(
+        list(table.columns).index(best["temperature"]),
+        list(table.index).index(best["step_size"]),
+        marker="*",
+        color="white",
+        s=80,
+    )
+    figure.colorbar(image, ax=ax, label="final greedy score")
+    ax.set_title(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def learning_curves(metrics: pd.DataFrame, title: str = "", by: str = "agent"):
+    """Appendix H: greedy score against env steps, a panel per (env, complexity), a line
+    per agent (mean and 95% CI over non-diverged seeds)."""
+    cases = metrics[["env", "complexity"]].drop_duplicates().sort_values(["env", "complexity"])
+    columns = min(4, len(cases))
+    rows = -(-len(cases) // columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(3.4 * columns, 2.6 * rows))
+    for ax, (env, size) in zip(axes.flat, cases.itertuples(index=False), strict=False):
+        data = metrics[(metrics["env"] == env) & (metrics["complexity"] == size)]
+        for name in _ordered(data[by].unique(), list(AGENTS)):
+            label, colour = AGENTS.get(name, (str(name), None))
+            for _, run in data[data[by] == name].groupby("run_dir"):
+                curve_with_ci(run, ax, label=label, color=colour, linewidth=1)
+                label = None
+        ax.set_title(f"{ENVS.get(env, env).split(':')[0]} {size}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(cases) :]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+# ----------------------------------------------------------------------------- Figure 1
+
+AGENT_LABELS = {
+    "dqn": "DQN",
+    "model_1step": "model, 1-step rollouts",
+    "model_10step": "model, 10-step rollouts",
+}
+COVERAGE_LABELS = {
+    "all_evaluation": "All-Evaluation",
+    "path_to_goal": "Path-to-Goal",
+    "single_cell": "Single-Cell",
+    "no_evaluation": "No-Evaluation",
+}
+# Plot offsets of the five grid actions (stay, up, left, down, right); y grows upwards.
+_ARROWS = {1: (0, 1), 2: (-1, 0), 3: (0, -1), 4: (1, 0)}
+_RIGHT, _WRONG, _GUIDE = "#1a9641", "#d7191c", "#d9d9d9"
+
+
+def _draw_layout(ax, walls, counts: pd.DataFrame, x0: float, goal=(0, 0)):
+    """One 3x3 layout at x offset x0: walls, goal, and per open cell an arrow per action
+    whose length is the fraction of seeds choosing it greedily (stay: a circle's radius);
+    green when the action is optimal, red when not; cells failing the majority rule tinted."""
+    from matplotlib.patches import Circle, Rectangle
+
+    size = walls.shape[0]
+    failing = counts.groupby(["row", "col"]).apply(
+        lambda g: 2 * g.loc[~g["optimal"], "count"].sum() > g["num_seeds"].iloc[0],
+        include_groups=False,
+    )
+    for r in range(size):
+        for c in range(size):
+            x, y = x0 + c, size - 1 - r
+            if walls[r, c]:
+                face = "#4d4d4d"
+            elif (r, c) == goal:
+                face = "#ffe08a"
+            else:
+                face = "#f6c9c9" if failing.get((r, c), False) else "white"
+            ax.add_patch(Rectangle((x, y), 1, 1, facecolor=face, edgecolor="#999999", lw=0.6))
+            if (r, c) == goal:
+                ax.text(
+                    x + 0.5,
+                    y + 0.5,
+                    "G",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    fontweight="bold",
+                    color="#8a6d00",
+                )
+    ax.add_patch(Rectangle((x0, 0), size, size, fill=False, edgecolor="black", lw=1.2))
+    for row in counts[counts["optimal"]].itertuples():  # a faint guide: the right answer
+        cx, cy = x0 + row.col + 0.5, size - 1 - row.row + 0.5
+        if row.action == 0:
+            ax.add_patch(Circle((cx, cy), 0.23, fill=False, edgecolor=_GUIDE, lw=1.0))
+            continue
+        dx, dy = _ARROWS[row.action]
+        ax.plot(
+            [cx, cx + dx * 0.47],
+            [cy, cy + dy * 0.47],
+            color=_GUIDE,
+            lw=3.2,
+            solid_capstyle="butt",
+            zorder=1,
+        )
+    for row in counts.itertuples():
+        if row.fraction <= 0:
+            continue
+        cx, cy = x0 + row.col + 0.5, size - 1 - row.row + 0.5
+        color = _RIGHT if row.optimal else _WRONG
+        if row.action == 0:
+            ax.add_patch(
+                Circle(
+                    (cx, cy),
+                    0.2 * row.fraction + 0.03,
+                    facecolor=color,
+                    edgecolor="none",
+                    alpha=0.9,
+                )
+            )
+            continue
+        dx, dy = _ARROWS[row.action]
+        length = 0.47 * row.fraction
+        ax.annotate(
+            "",
+            xy=(cx + dx * length, cy + dy * length),
+            xytext=(cx, cy),
+            arrowprops=dict(
+                arrowstyle="-|>", color=color, lw=1.5, shrinkA=0, shrinkB=0, mutation_scale=6
+            ),
+            zorder=3,
+        )
+
+
+def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
+    """Figure 1 (right): one panel per (agent, coverage level), each showing both evaluation
+    layouts with the seeds' greedy actions, and whether the agent succeeds (no cell where a
+    majority of seeds act wrongly) beside the paper's prediction."""
+    from envs import gridworld
+
+    layouts = gridworld.evaluation_layouts()
+    agents = _ordered(counts["agent"].unique(), list(AGENT_LABELS))
+    coverages = _ordered(counts["coverage"].unique(), list(COVERAGE_LABELS))
+    figure, axes = plt.subplots(
+        len(agents),
+        len(coverages),
+        squeeze=False,
+        figsize=(2.75 * len(coverages) + 0.6, 1.95 * len(agents) + 1.1),
+    )
+    result = outcomes.set_index(["agent", "coverage"])
+    for i, agent in enumerate(agents):
+        for j, coverage in enumerate(coverages):
+            ax = axes[i, j]
+            panel = counts[(counts["agent"] == agent) & (counts["coverage"] == coverage)]
+            for k, (name, walls) in enumerate(layouts.items()):
+                x0 = k * (walls.shape[1] + 0.7)
+                _draw_layout(ax, walls, panel[panel["layout"] == name], x0)
+                if i == len(agents) - 1:
+                    ax.text(
+                        x0 + 1.5, -0.25, name, ha="center", va="top", fontsize=8, color="#555555"
+                    )
+            ax.set_xlim(-0.1, 6.8)
+            ax.set_ylim(-0.1, 3.1)
+            ax.set_aspect("equal")
+            ax.axis("off")
+            if (agent, coverage) in result.index:
+                row = result.loc[(agent, coverage)]
+                ok = bool(row["succeeded"])
+                label = "succeeds" if ok else "fails"
+                paper = row["paper_prediction"]
+                agree = (
+                    ""
+                    if paper is None or pd.isna(paper)
+                    else ("  (paper: " + ("succeeds" if paper else "fails") + ")")
+                )
+                ax.set_title(label + agree, fontsize=8.5, color=_RIGHT if ok else _WRONG, pad=3)
+            if i == 0:
+                ax.annotate(
+                    COVERAGE_LABELS.get(coverage, coverage),
+                    (0.5, 1.0),
+                    xycoords="axes fraction",
+                    xytext=(0, 16),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=10.5,
+                    fontweight="bold",
+                )
+            if j == 0:
+                ax.annotate(
+                    AGENT_LABELS.get(agent, agent),
+                    (0.0, 0.5),
+                    xycoords="axes fraction",
+                    xytext=(-8, 0),
+                    textcoords="offset points",
+                    ha="right",
+                    va="center",
+                    rotation=90,
+                    fontsize=9.5,
+                    fontweight="bold",
+                )
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D([], [], color=_RIGHT, marker=">", lw=1.5, markersize=4, label="optimal action"),
+        Line2D([], [], color=_WRONG, marker=">", lw=1.5, markersize=4, label="wrong action"),
+        Line2D([], [], color=_GUIDE, lw=3.2, label="the optimal action (guide)"),
+        Patch(facecolor="#f6c9c9", edgecolor="#999999", label="most seeds wrong: fails"),
+        Patch(facecolor="#4d4d4d", label="wall"),
+        Patch(facecolor="#ffe08a", edgecolor="#999999", label="goal"),
+    ]
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=6,
+        fontsize=7.5,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.025),
+        handlelength=1.8,
+        columnspacing=1.2,
+    )
+    figure.text(
+        0.5,
+        0.008,
+        "Arrow length (circle size for stay): the fraction of seeds whose "
+        "greedy action it is. An agent fails a coverage level when, in some cell, "
+        "most seeds choose a wrong action.",
+        ha="center",
+        va="bottom",
+        fontsize=7.5,
+        color="#444444",
+    )
+    if title:
+        figure.suptitle(title, fontsize=9.5)
+    figure.tight_layout(rect=(0.02, 0.07, 1, 0.96 if title else 1))
+    return figure

@@ -140,3 +140,64 @@ def write_figure(figure, path: Path) -> None:
 
 def is_finished(run_dir: Path) -> bool:
     return (Path(run_dir) / SUMMARY).exists()
+
+
+def _flatten(node, prefix=""):
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{name}.")
+        elif key != "hydra":
+            yield name, value if not isinstance(value, list) else str(value)
+
+
+def load_runs(root, report=print) -> pd.DataFrame:
+    """Every finished run below `root` as one tidy table: its metrics rows, with its
+    configuration fields as columns (dotted names, e.g. `agent.rollout_length`) and
+    `run_dir`. Unfinished or broken runs are skipped and reported, never fatal."""
+    import yaml  # PyYAML comes with Hydra
+
+    frames, skipped = [], []
+    for config_path in sorted(Path(root).rglob(CONFIG)):
+        run_dir = config_path.parent
+        if not is_finished(run_dir) or not (run_dir / METRICS).exists():
+            skipped.append(f"{run_dir} (unfinished)")
+            continue
+        try:
+            metrics = pd.read_parquet(run_dir / METRICS)
+            config = yaml.safe_load(config_path.read_text()) or {}
+        except Exception as error:  # a damaged file must not stop the other runs
+            skipped.append(f"{run_dir} ({type(error).__name__})")
+            continue
+        fields = {k: v for k, v in _flatten(config) if k not in metrics.columns}
+        summary = json.loads((run_dir / SUMMARY).read_text())
+        if "random_policy_score" in summary:
+            fields["random_policy_score"] = summary["random_policy_score"]
+        frames.append(metrics.assign(run_dir=str(run_dir), **fields))
+    if skipped and report is not None:
+        report(f"skipped {len(skipped)} run(s): " + "; ".join(skipped))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    table.attrs["skipped"] = skipped
+    return table
+
+
+RUN_COLUMNS = (
+    "env",
+    "complexity",
+    "agent",
+    "regime",
+    "scale",
+    "step_size",
+    "temperature",
+    "random_policy_score",
+)
+
+
+def final_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per (run, member): its final score and whether it diverged, with the run's
+    env, complexity, agent, regime, ... (the input of Figure 3 style plots)."""
+    keys = [c for c in ("run_dir", "member") if c in metrics.columns]
+    finals = final_performance(metrics, by=keys)
+    run_level = [c for c in RUN_COLUMNS if c in metrics.columns and c not in keys]
+    firsts = metrics.groupby(keys, sort=False)[run_level].first().reset_index()
+    return finals.merge(firsts, on=keys)

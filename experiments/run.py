@@ -1,4 +1,5 @@
-"""The command line: `mbgen [hydra overrides]` runs one online experiment, or a sweep with -m.
+"""The command line: `mbgen [hydra overrides]` runs one online experiment, or a sweep with -m;
+`mbgen experiment=fig1` runs the offline grid world of Figure 1 instead (offline_gridworld).
 
 A run writes into its Hydra run directory: config.yaml, metrics.parquet, summary.json and
 learning_curve.png (and checkpoint.npz while it runs; a re-run of the same command resumes
@@ -7,6 +8,7 @@ from it). Every value is checked before anything is written or compiled.
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import hydra
@@ -16,7 +18,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import envs
-from experiments import checkpoint, config, driver, figures, results
+from experiments import checkpoint, config, driver, figures, grid_search, offline, results
 from experiments.evaluation import random_policy_score
 
 
@@ -32,7 +34,9 @@ def fail(message: str, run_dir: Path | None = None) -> None:
 def run(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        job = config.build(cfg)
+        cfg = config.apply_level(cfg)
+        offline_run = cfg.kind == "offline_gridworld"
+        job = config.build_offline(cfg) if offline_run else config.build(cfg)
     except config.ConfigError as error:
         fail(str(error), run_dir)
     if results.is_finished(run_dir):
@@ -43,12 +47,16 @@ def run(cfg: DictConfig) -> None:
             f"the results directory {run_dir} already holds a finished run; "
             "pass another hydra.run.dir=... or remove it first."
         )
+    if offline_run:
+        offline_gridworld(cfg, job, run_dir)
+        return
 
-    step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    resolved.update(
-        step_size=step_size, temperature=temperature, total_steps=job.regime.total_steps
-    )
+    if job.hyper is not None:
+        resolved.update(
+            step_size=float(job.hyper.step_size), temperature=float(job.hyper.temperature)
+        )
+    resolved["total_steps"] = job.regime.total_steps
     # What makes two runs the same run (a checkpoint resumes only the same run).
     fingerprint = json.dumps(
         {
@@ -65,7 +73,24 @@ def run(cfg: DictConfig) -> None:
             "configuration; pass another hydra.run.dir=... or remove it first."
         )
     results.write_text(OmegaConf.to_yaml(resolved), run_dir / results.CONFIG)
+    run_columns = dict(
+        env=job.env.name,
+        complexity=envs.complexity(job.env),
+        agent=cfg.agent.name,
+        regime=cfg.regime.name,
+        scale=cfg.scale.name,
+        seed=job.seed,
+    )
+    random_score = random_policy_score(job.env, jax.random.key(job.seed))
+    if cfg.kind == "grid_search":
+        search(cfg, job, run_dir, run_columns, random_score)
+    else:
+        train(cfg, job, run_dir, run_columns, random_score, fingerprint)
 
+
+def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
+    """One online run of every seed, with checkpoints."""
+    step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = type(job.hyper)(*(x.repeat(job.num_seeds) for x in job.hyper))
     metrics = driver.run_online(
@@ -80,22 +105,13 @@ def run(cfg: DictConfig) -> None:
         checkpoint_every=cfg.checkpoint_every,
         fingerprint=fingerprint,
     )
-    metrics = metrics.assign(
-        env=job.env.name,
-        complexity=envs.complexity(job.env),
-        agent=cfg.agent.name,
-        regime=cfg.regime.name,
-        scale=cfg.scale.name,
-        step_size=step_size,
-        temperature=temperature,
-        seed=job.seed,
-    )
+    metrics = metrics.assign(step_size=step_size, temperature=temperature, **run_columns)
 
     summary = results.summarize(metrics)
-    summary["random_policy_score"] = random_policy_score(job.env, jax.random.key(job.seed))
+    summary["random_policy_score"] = random_score
     results.write_table(metrics, run_dir / results.METRICS)
     title = f"{run_dir.name}  (lr {step_size:g}, temperature {temperature:g})"
-    figure = figures.learning_curve(metrics, title, baseline=summary["random_policy_score"])
+    figure = figures.learning_curve(metrics, title, baseline=random_score)
     results.write_figure(figure, run_dir / "learning_curve.png")
     figures.close(figure)
     results.write_json(summary, run_dir / results.SUMMARY)  # last: it marks the run finished
@@ -104,9 +120,86 @@ def run(cfg: DictConfig) -> None:
     print(
         f"final score {summary['final_score_mean']:.4g} ± {summary['final_score_ci95']:.2g} "
         f"(95% CI over {summary['num_seeds'] - summary['num_diverged']} seeds); "
-        f"uniform random policy {summary['random_policy_score']:.4g}"
+        f"uniform random policy {random_score:.4g}"
     )
     print(f"results: {run_dir}/  (metrics.parquet, summary.json, learning_curve.png)")
+
+
+def search(cfg, job, run_dir, run_columns, random_score) -> None:
+    """The step size x temperature grid as one program; ranks the settings."""
+    metrics = grid_search.search(
+        job.env, job.agent, job.regime, job.grid, job.num_seeds, job.seed, progress=cfg.progress
+    )
+    metrics = metrics.assign(**run_columns)
+    ranked = grid_search.rank_settings(metrics)
+    best = ranked.iloc[0]
+    results.write_table(metrics, run_dir / results.METRICS)
+    results.write_table(ranked, run_dir / "grid.parquet")
+    tuned = grid_search.tuned_yaml(cfg.agent.name, job.env.name, cfg.regime.name, best)
+    results.write_text(tuned, run_dir / "tuned.yaml")
+    title = f"{run_dir.name}: final score (best ★)"
+    figure = figures.sensitivity_heatmap(ranked, title)
+    results.write_figure(figure, run_dir / "sensitivity.png")
+    figures.close(figure)
+    summary = {
+        "best_step_size": float(best["step_size"]),
+        "best_temperature": float(best["temperature"]),
+        "best_final_score_mean": float(best["final_score_mean"]),
+        "best_final_score_ci95": float(best["final_score_ci95"]),
+        "num_settings": int(len(ranked)),
+        "num_seeds": job.num_seeds,
+        "random_policy_score": random_score,
+        "definition": "per setting: mean over non-diverged seeds of the mean greedy "
+        "score over the last 10% of evaluations; best = highest mean",
+    }
+    results.write_json(summary, run_dir / results.SUMMARY)
+    print(
+        f"best: step size {best['step_size']:.4g}, temperature {best['temperature']:.4g}: "
+        f"final score {best['final_score_mean']:.4g} ± {best['final_score_ci95']:.2g}"
+    )
+    print(
+        f"results: {run_dir}/  (metrics.parquet, grid.parquet, sensitivity.png, tuned.yaml; "
+        f"use it with tuned_file={run_dir}/tuned.yaml)"
+    )
+
+
+def offline_gridworld(cfg, job, run_dir) -> None:
+    """Figure 1: every agent x coverage level of the offline grid world, as tidy tables."""
+    step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
+    resolved = {
+        k: OmegaConf.to_container(cfg, resolve=True)[k]
+        for k in ("kind", "seed", "scale", "offline", "progress")
+    }
+    resolved.update(step_size=step_size, temperature=temperature)
+    results.write_text(OmegaConf.to_yaml(resolved), run_dir / results.CONFIG)
+
+    start = time.perf_counter()
+    keys = driver.member_keys(job.seed, job.num_seeds)
+    hyper = type(job.hyper)(*(x.repeat(job.num_seeds) for x in job.hyper))
+    raw = offline.run(job.settings, hyper, keys, job.agents, job.coverages, cfg.progress)
+    seconds = time.perf_counter() - start
+    tables = offline.tables(raw)
+    for name, table in tables.items():
+        results.write_table(table, run_dir / f"{name}.parquet")
+    title = (
+        f"{run_dir.name}: {job.num_seeds} seeds, {job.settings.q_steps:,} Q updates "
+        f"(lr {step_size:g}, temperature {temperature:g})"
+    )
+    figure = figures.figure1(tables["action_counts"], tables["outcomes"], title)
+    results.write_figure(figure, run_dir / "figure1.png")
+    figures.close(figure)
+    summary = offline.summarize(tables, raw.seconds, seconds)
+    results.write_json(summary, run_dir / results.SUMMARY)  # last: it marks the run finished
+
+    print(offline.outcome_grid(tables["outcomes"]))
+    print(
+        f"{summary['agrees_with_paper']} of {summary['num_outcomes']} outcomes agree with "
+        f"the paper; {seconds / 60:.1f} min"
+    )
+    print(
+        f"results: {run_dir}/  (outcomes.parquet, action_counts.parquet, "
+        f"cell_outcomes.parquet, model_accuracy.parquet, summary.json, figure1.png)"
+    )
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
 """The tuned Q step size and softmax temperature of SPEC section 3 (the paper's Figure 3
 grid search at ProcMaze n=4, ButtonGrid b=4, PanFlute n=7), reused at every complexity."""
 
+from omegaconf import OmegaConf
+
 # (agent, env) -> {regime: (step_size, temperature)}
 TUNED = {
     ("simple_model", "procmaze"): {"high_data": (2e-4, 0.8), "low_data": (2.5e-5, 0.4)},
@@ -26,7 +28,24 @@ ENV_FALLBACK = {"opengrid": "procmaze"}
 AGENT_FALLBACK = {"dyna_mix": "simple_model"}
 
 
-def tuned(agent: str, env: str, regime: str):
-    """(step_size, temperature), or None when there is no tuned value for this triple."""
-    key = (AGENT_FALLBACK.get(agent, agent), ENV_FALLBACK.get(env, env))
-    return TUNED.get(key, {}).get(regime)
+def read_tuned_file(path) -> dict:
+    """A YAML file of `agent: env: regime: {step_size, temperature}` (as a grid search
+    writes it), in the form of TUNED."""
+    table = {}
+    for agent, by_env in (OmegaConf.to_container(OmegaConf.load(path)) or {}).items():
+        for env, by_regime in by_env.items():
+            table[(agent, env)] = {
+                regime: (float(v["step_size"]), float(v["temperature"]))
+                for regime, v in by_regime.items()
+            }
+    return table
+
+
+def tuned(agent: str, env: str, regime: str, extra: dict | None = None):
+    """(step_size, temperature), or None when there is no tuned value for this triple.
+    Entries of `extra` (from a tuned file) take precedence over the paper's."""
+    for table in (extra or {}, TUNED):
+        for key in ((agent, env), (AGENT_FALLBACK.get(agent, agent), ENV_FALLBACK.get(env, env))):
+            if regime in table.get(key, {}):
+                return table[key][regime]
+    return None

@@ -9,6 +9,7 @@ from agents.er import make_er
 from experiments.driver import member_keys, run_online
 from experiments.evaluation import evaluate
 from experiments.online import Regime, make_train
+from experiments.results import summarize
 
 HYPER = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
 
@@ -114,3 +115,40 @@ def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_does_not():
     pd.testing.assert_frame_equal(first, again, check_exact=True)
     assert not np.array_equal(first["td_loss"].to_numpy(), other["td_loss"].to_numpy())
     assert first.shape[0] == 2 * 2 and {"member", "step", "score", "td_loss"} <= set(first)
+
+
+def test_a_diverging_seed_is_marked_and_excluded_while_the_others_go_on_unharmed():
+    env = Countdown(length=3)
+    regime = Regime(
+        total_steps=40,
+        updates_per_step=1,
+        target_update_frequency=4,
+        eval_interval=20,
+        learning_starts=5,
+        eval_runs=2,
+        eval_steps=5,
+    )
+    keys = member_keys(0, 2)
+    both = run_online(
+        env,
+        small_er(env),
+        regime,
+        dqn.Hyper(jnp.array([1e-3, 1e30]), jnp.array([1.0, 1.0])),
+        keys,
+        progress=False,
+    )
+    alone = run_online(
+        env,
+        small_er(env),
+        regime,
+        dqn.Hyper(jnp.array([1e-3]), jnp.array([1.0])),
+        keys[:1],
+        progress=False,
+    )
+    last = both[both["step"] == 40]
+    assert last["diverged"].tolist() == [False, True]
+    np.testing.assert_allclose(
+        both.loc[both["member"] == 0, "td_loss"], alone["td_loss"], rtol=1e-6
+    )
+    summary = summarize(both.assign(score=np.where(both["member"] == 1, 1e9, both["score"])))
+    assert summary["num_diverged"] == 1 and summary["final_score_mean"] < 0  # 1e9 excluded

@@ -1,0 +1,29 @@
+"""Appendix H from results: learning curves per (environment, complexity), a line per agent.
+
+python scripts/learning_curves.py results/fig3 --regime high_data
+"""
+
+import argparse
+from pathlib import Path
+
+from experiments import figures, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--regime", default="high_data")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    metrics = results.load_runs(args.root)
+    if metrics.empty or args.regime not in set(metrics["regime"]):
+        raise SystemExit(f"error: no finished {args.regime} runs under {args.root}.")
+    metrics = metrics[metrics["regime"] == args.regime]
+    figure = figures.learning_curves(metrics, f"learning curves ({args.regime})")
+    out = args.out or args.root / f"learning_curves_{args.regime}.png"
+    results.write_figure(figure, out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
