@@ -81,3 +81,23 @@ def real_batch(transitions: Transition) -> dqn.Batch:
         transitions.next_obs,
         jnp.ones_like(continuation),
     )
+
+
+def check_settings(**settings) -> None:
+    """Agent settings that count things must be positive integers, `hidden` a list of them,
+    and step sizes positive numbers; a bad one raises ValueError naming `agent.<key>`."""
+    for key, value in settings.items():
+        if key == "hidden":
+            ok = len(value) > 0 and all(_positive_int(v) for v in value)
+            want = "a non-empty list of positive integers"
+        elif key.endswith("step_size"):
+            ok = not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
+            want = "a positive number"
+        else:
+            ok, want = _positive_int(value), "a positive integer"
+        if not ok:
+            raise ValueError(f"agent.{key} must be {want}; got {value!r}.")
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -5,7 +5,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 
 from agents import dqn, register, replay
-from agents.base import Agent, real_batch, store, stored_example, unstore
+from agents.base import Agent, check_settings, real_batch, store, stored_example, unstore
 from agents.replay import Replay
 
 
@@ -23,6 +23,7 @@ def make_er(
     hidden: tuple = dqn.HIDDEN,
     discount: float = dqn.DISCOUNT,
 ) -> Agent:
+    check_settings(batch_size=batch_size, capacity=capacity, hidden=hidden)
     q = dqn.DQN(dqn.mlp(env.num_actions, tuple(hidden)), discount)
 
     def init(key, hyper):

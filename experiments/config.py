@@ -131,10 +131,6 @@ def make_agent(agent_cfg: DictConfig, env):
             raise ConfigError(
                 f"agent.{key} is not a setting of agent {name}; its settings are {allowed}."
             )
-        if isinstance(value, int) and not isinstance(value, bool):
-            check_positive(f"agent.{key}", value)
-        if isinstance(value, float):
-            check_positive(f"agent.{key}", value, integer=False)
     try:
         return agents.make(name, env, **settings)
     except ValueError as error:

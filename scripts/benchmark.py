@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import agents
 import envs
 from agents import dqn
-from experiments.driver import member_keys
-from experiments.online import Regime, make_train
+from experiments.driver import compile_program, member_keys
+from experiments.online import Regime
 
 
 def replay_bytes(agent_state) -> int:
@@ -40,15 +40,13 @@ def measure(
         eval_runs=1,
         eval_steps=1,
     )
-    init, run_interval = make_train(env, agent, regime)
-    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
-    runner = jax.jit(jax.vmap(init))(member_keys(0, num_seeds), hyper)
-    memory = replay_bytes(runner.agent) / num_seeds
-
-    interval = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), donate_argnums=0)
     start = time.perf_counter()
-    compiled = interval.lower(runner, jnp.int32(0)).compile()
+    program = compile_program(env, agent, regime, num_seeds)
     compile_seconds = time.perf_counter() - start
+    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
+    runner = program.init(member_keys(0, num_seeds), hyper)
+    memory = replay_bytes(runner.agent) / num_seeds
+    compiled = program.interval
     runner, _ = compiled(runner, jnp.int32(0))  # warm-up
     jax.block_until_ready(runner)
     start = time.perf_counter()
