@@ -25,31 +25,52 @@ def _is_key(x) -> bool:
     return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
 
 
-def save(path: Path, runner, next_interval: int, metrics: pd.DataFrame, fingerprint: str):
+def to_arrays(tree) -> dict[str, np.ndarray]:
+    """A pytree's leaves as named host arrays (`leaf<i>`); PRNG keys as their raw data."""
+    leaves = jax.tree.leaves(jax.device_get(tree))
+    return {
+        f"leaf{i}": np.asarray(jax.random.key_data(x)) if _is_key(x) else np.asarray(x)
+        for i, x in enumerate(leaves)
+    }
+
+
+def from_arrays(saved, template):
+    """The inverse of `to_arrays`: `saved[leaf<i>]` shaped and typed like `template`."""
+    template_leaves, treedef = jax.tree.flatten(template)
     leaves = [
-        np.asarray(jax.random.key_data(x)) if _is_key(x) else np.asarray(x)
-        for x in jax.tree.leaves(jax.device_get(runner))
+        jax.random.wrap_key_data(saved[f"leaf{i}"], impl=jax.random.key_impl(like))
+        if _is_key(like)
+        else jax.numpy.asarray(saved[f"leaf{i}"], like.dtype)
+        for i, like in enumerate(template_leaves)
     ]
-    table = io.BytesIO()
-    metrics.to_parquet(table, index=False)
-    arrays = {f"leaf{i}": leaf for i, leaf in enumerate(leaves)}
+    return jax.tree.unflatten(treedef, leaves)
+
+
+def write_npz(path: Path, **arrays) -> None:
+    """np.savez to `path` atomically: a crash leaves the old file or none, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         with open(tmp, "wb") as f:
-            np.savez(
-                f,
-                next_interval=next_interval,
-                fingerprint=fingerprint,
-                metrics=np.frombuffer(table.getvalue(), np.uint8),
-                **arrays,
-            )
+            np.savez(f, **arrays)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def save(path: Path, runner, next_interval: int, metrics: pd.DataFrame, fingerprint: str):
+    table = io.BytesIO()
+    metrics.to_parquet(table, index=False)
+    write_npz(
+        path,
+        next_interval=next_interval,
+        fingerprint=fingerprint,
+        metrics=np.frombuffer(table.getvalue(), np.uint8),
+        **to_arrays(runner),
+    )
 
 
 def fingerprint(path: Path) -> str | None:
@@ -72,14 +93,6 @@ def load(path: Path, template, fingerprint: str):
                 f"{path} was written by a different configuration; "
                 "remove it or choose another results directory."
             )
-        template_leaves, treedef = jax.tree.flatten(template)
-        leaves = []
-        for i, like in enumerate(template_leaves):
-            value = saved[f"leaf{i}"]
-            leaves.append(
-                jax.random.wrap_key_data(value, impl=jax.random.key_impl(like))
-                if _is_key(like)
-                else jax.numpy.asarray(value, like.dtype)
-            )
         metrics = pd.read_parquet(io.BytesIO(saved["metrics"].tobytes()))
-        return jax.tree.unflatten(treedef, leaves), int(saved["next_interval"]), metrics
+        runner = from_arrays(saved, template)
+        return runner, int(saved["next_interval"]), metrics

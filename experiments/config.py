@@ -7,7 +7,6 @@ import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
-import jax.numpy as jnp
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -21,7 +20,7 @@ from experiments.online import Regime
 from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("env", "agent", "regime", "scale", "experiment")
+GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts")
 
 
 class ConfigError(ValueError):
@@ -79,10 +78,11 @@ class Job:
     env: object
     agent: agents.Agent
     regime: Regime
-    hyper: dqn.Hyper | None  # scalars, broadcast over seeds; None for a grid search
+    hyper: dqn.Hyper | None  # Python floats, broadcast over seeds; None for a grid search
     num_seeds: int
     seed: int
     grid: Grid | None = None
+    save_at: tuple[int, ...] = ()  # env steps at which to save the agent states
 
 
 def apply_level(cfg: DictConfig) -> DictConfig:
@@ -202,10 +202,30 @@ def build(cfg: DictConfig) -> Job:
     agent = make_agent(cfg.agent, env)
     regime = make_regime(cfg)
     if cfg.kind == "grid_search":
+        if cfg.get("save_at"):
+            raise ConfigError("save_at must be [] for a grid search: only online runs save models.")
         return Job(env, agent, regime, None, cfg.scale.num_seeds, cfg.seed, make_grid(cfg.grid))
-    step_size, temperature = hyperparameters(cfg)
-    hyper = dqn.Hyper(jnp.float32(step_size), jnp.float32(temperature))
-    return Job(env, agent, regime, hyper, cfg.scale.num_seeds, cfg.seed)
+    hyper = dqn.Hyper(*hyperparameters(cfg))
+    save_at = check_save_at(cfg.get("save_at", []), regime)
+    return Job(env, agent, regime, hyper, cfg.scale.num_seeds, cfg.seed, save_at=save_at)
+
+
+def check_save_at(values, regime: Regime) -> tuple[int, ...]:
+    """The env steps at which a run saves its agent states: the loop stops only at the end
+    of an evaluation interval, so each must be a multiple of it within the run."""
+    steps = list(values) if OmegaConf.is_list(values) or isinstance(values, list) else None
+    if steps is None or not all(
+        isinstance(t, int)
+        and not isinstance(t, bool)
+        and 0 < t <= regime.total_steps
+        and t % regime.eval_interval == 0
+        for t in steps
+    ):
+        raise ConfigError(
+            f"save_at must be a list of env steps that are multiples of regime.eval_interval "
+            f"({regime.eval_interval}) up to the run's {regime.total_steps} steps; got {values!r}."
+        )
+    return tuple(sorted(set(steps)))
 
 
 @dataclass(frozen=True)
@@ -225,7 +245,7 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     o = cfg.offline
     # The budgets are chosen per scale by interpolation, so check the scale first.
     check_choice("scale", cfg.scale.name, list(o.budgets))
-    for key in ("num_seeds", "model_steps", "q_steps"):
+    for key in ("num_seeds", "model_steps", "q_steps", "chunk"):
         check_positive(f"scale.{key}", cfg.scale[key])
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
         raise ConfigError(f"seed must be an integer >= 0; got {cfg.seed!r}.")
@@ -238,12 +258,13 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
             )
         for value in values:
             check_choice(f"offline.{key}", value, allowed)
-    for key in ("model_batch_size", "target_update_frequency", "chunk"):
+    for key in ("model_batch_size", "target_update_frequency"):
         check_positive(f"offline.{key}", o[key])
     for key in ("model_steps", "q_steps"):
-        if cfg.scale[key] % o.chunk:
+        if cfg.scale[key] % cfg.scale.chunk:
             raise ConfigError(
-                f"scale.{key} ({cfg.scale[key]}) must be a multiple of offline.chunk ({o.chunk})."
+                f"scale.{key} ({cfg.scale[key]}) must be a multiple of scale.chunk "
+                f"({cfg.scale.chunk})."
             )
     hidden = list(o.hidden) if OmegaConf.is_list(o.hidden) else None
     if not hidden or not all(
@@ -261,13 +282,13 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     settings = offline.Settings(
         model_steps=cfg.scale.model_steps,
         q_steps=cfg.scale.q_steps,
-        chunk=o.chunk,
+        chunk=cfg.scale.chunk,
         hidden=tuple(hidden),
         model_batch_size=o.model_batch_size,
         model_step_size=float(o.model_step_size),
         target_update_frequency=o.target_update_frequency,
     )
-    hyper = dqn.Hyper(jnp.float32(step_size), jnp.float32(temperature))
+    hyper = dqn.Hyper(float(step_size), float(temperature))
     return OfflineJob(
         settings, hyper, tuple(o.agents), tuple(o.coverages), cfg.scale.num_seeds, cfg.seed
     )
@@ -308,6 +329,8 @@ def run_name(*, _root_: DictConfig) -> str:
         parts.append(f"tau{_root_.temperature}")
     if env.get("spontaneous") is False:
         parts.append("nospont")
+    if _root_.agent.get("rollout_length", 10) != 10:  # the 1-step ablation (rollouts=one_step)
+        parts.append(f"rollouts{_root_.agent.rollout_length}x{_root_.agent.num_rollouts}")
     if _root_.seed:
         parts.append(f"seed{_root_.seed}")
     return "-".join(str(p) for p in parts)

@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from agents import dqn
-from experiments import checkpoint
+from experiments import checkpoint, saved_models
 from experiments.online import Regime, make_train
 
 
@@ -61,12 +61,16 @@ def run_online(
     checkpoint_every: int = 0,
     fingerprint: str = "",
     program: Program | None = None,
+    save_at: tuple[int, ...] = (),
+    run_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Train len(keys) members in one batched program; one row per member x evaluation.
 
     With a checkpoint path, the run state is saved every `checkpoint_every` intervals and a
     run that finds a checkpoint of the same configuration (`fingerprint`) resumes from it.
-    A `program` compiled earlier for this width is reused.
+    A `program` compiled earlier for this width is reused. At each env step in `save_at`
+    (multiples of the evaluation interval) the agent states without their replay buffers
+    are written to `run_dir`/models/step_<t>.npz (experiments/saved_models.py).
     """
     if program is None:
         start = time.perf_counter()
@@ -102,6 +106,9 @@ def run_online(
         columns.setdefault("step", []).append(np.full(len(keys), (i + 1) * regime.eval_interval))
         for name, value in metrics.items():
             columns.setdefault(name, []).append(np.asarray(value))
+        step = (i + 1) * regime.eval_interval
+        if step in save_at:
+            saved_models.save_agent_state(saved_models.path_for(run_dir, step), runner.agent, step)
         bar.update(regime.eval_interval)
         bar.set_postfix(
             score=f"{np.nanmean(np.where(metrics['diverged'], np.nan, metrics['score'])):.3g}"

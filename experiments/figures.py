@@ -1,11 +1,14 @@
 """Figures drawn from result tables only: pandas in, matplotlib out. Nothing here trains."""
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from experiments.results import mean_ci  # noqa: E402
 
@@ -131,6 +134,7 @@ def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"
                 )
             ax.set_title(f"{ENVS.get(env, env)} ({regime.replace('_', ' ')})", fontsize=9)
             ax.set_xlabel("complexity", fontsize=8)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel("final greedy score", fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
@@ -142,24 +146,36 @@ def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"
 
 
 def sensitivity_heatmap(grid: pd.DataFrame, title: str = ""):
-    """Appendix G: final performance over the step size x temperature grid."""
+    """Appendix G: final performance over the step size x temperature grid; the best
+    setting outlined in red."""
     table = grid.pivot_table(index="step_size", columns="temperature", values="final_score_mean")
-    figure, ax = plt.subplots(figsize=(1.0 + 0.55 * table.shape[1], 1.0 + 0.45 * table.shape[0]))
+    figure, ax = plt.subplots(
+        figsize=(max(4.5, 1.8 + 0.55 * table.shape[1]), max(3.2, 1.4 + 0.42 * table.shape[0]))
+    )
     image = ax.imshow(table.values, origin="lower", aspect="auto", cmap="viridis")
+    low, high = np.nanmin(table.values), np.nanmax(table.values)
+    for (row, column), value in np.ndenumerate(table.values):
+        light = (value - low) > 0.6 * (high - low)  # viridis is light at the top
+        ax.text(
+            column,
+            row,
+            f"{value:.3g}",
+            ha="center",
+            va="center",
+            fontsize=6,
+            color="black" if light else "white",
+        )
     ax.set_xticks(range(table.shape[1]), [f"{t:g}" for t in table.columns], fontsize=7, rotation=45)
     ax.set_yticks(range(table.shape[0]), [f"{s:.3g}" for s in table.index], fontsize=7)
     ax.set_xlabel("softmax temperature")
     ax.set_ylabel("Q step size")
     best = grid.iloc[0]
-    ax.scatter(
-        list(table.columns).index(best["temperature"]),
-        list(table.index).index(best["step_size"]),
-        marker="*",
-        color="white",
-        s=80,
-    )
+    column = list(table.columns).index(best["temperature"])
+    row = list(table.index).index(best["step_size"])
+    outline = plt.Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", lw=2)
+    ax.add_patch(outline)
     figure.colorbar(image, ax=ax, label="final greedy score")
-    ax.set_title(title, fontsize=9)
+    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -205,7 +221,7 @@ COVERAGE_LABELS = {
 }
 # Plot offsets of the five grid actions (stay, up, left, down, right); y grows upwards.
 _ARROWS = {1: (0, 1), 2: (-1, 0), 3: (0, -1), 4: (1, 0)}
-_RIGHT, _WRONG, _GUIDE = "#1a9641", "#d7191c", "#d9d9d9"
+_RIGHT, _WRONG, _GUIDE = "#4d9221", "#c51b7d", "#d9d9d9"  # PiYG: colour-blind safe
 
 
 def _draw_layout(ax, walls, counts: pd.DataFrame, x0: float, goal=(0, 0)):
@@ -297,7 +313,7 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
         len(agents),
         len(coverages),
         squeeze=False,
-        figsize=(2.75 * len(coverages) + 0.6, 1.95 * len(agents) + 1.1),
+        figsize=(2.75 * len(coverages) + 0.6, 1.8 * len(agents) + 1.1),
     )
     result = outcomes.set_index(["agent", "coverage"])
     for i, agent in enumerate(agents):

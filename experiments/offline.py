@@ -11,17 +11,19 @@ evaluation layouts):
   started from observations of dataset transitions sampled the same way.
 
 Every phase is a pure function of one seed's state, `vmap`ped over seeds and `lax.scan`ned
-over a chunk of steps; the host advances it chunk by chunk (`run_phase`). The random
-numbers of step t are `fold_in(key, t)`, so results do not depend on the chunk size.
+over a chunk of steps; the host advances it chunk by chunk (`run_phase`). Datasets are
+padded to one size, so each phase compiles once and serves all four coverage levels. The
+random numbers of step t are `fold_in(key, t)`, so results do not depend on the chunk size.
 
 The model phase depends only on (coverage, seed), so both model agents train on the same
 model for a given seed: it is trained once and shared (common random numbers; an agent that
 trained its own with the same key would get bit-identical parameters).
 
-At the end we record the Q-values of every action in every open non-goal cell of both
-evaluation layouts (their argmax is the greedy action the Figure 1 metric reads) and the
-model's predictions on every evaluation-layout transition. `tables` turns these into the
-tidy tables of a run directory.
+After every chunk we record the Q-values of every action in every open non-goal cell of
+both evaluation layouts (their argmax is the greedy action the Figure 1 metric reads) or the
+model's predictions on every evaluation-layout transition; the last ones are the result, the
+earlier ones show whether it had settled. `tables` turns them into the tidy tables of a run
+directory.
 """
 
 import sys

@@ -193,11 +193,24 @@ RUN_COLUMNS = (
 )
 
 
-def final_table(metrics: pd.DataFrame) -> pd.DataFrame:
+def final_table(metrics: pd.DataFrame, extra=()) -> pd.DataFrame:
     """One row per (run, member): its final score and whether it diverged, with the run's
-    env, complexity, agent, regime, ... (the input of Figure 3 style plots)."""
+    env, complexity, agent, regime, ... and the `extra` config columns (e.g.
+    `agent.rollout_length`): the input of Figure 3 style plots."""
     keys = [c for c in ("run_dir", "member") if c in metrics.columns]
     finals = final_performance(metrics, by=keys)
-    run_level = [c for c in RUN_COLUMNS if c in metrics.columns and c not in keys]
+    wanted = dict.fromkeys([*RUN_COLUMNS, *extra])
+    run_level = [c for c in wanted if c in metrics.columns and c not in keys]
     firsts = metrics.groupby(keys, sort=False)[run_level].first().reset_index()
     return finals.merge(firsts, on=keys)
+
+
+def line_label(table: pd.DataFrame, columns) -> pd.Series:
+    """One label per row from several columns, e.g. `simple_model, rollout_length 1` for
+    (agent, agent.rollout_length): lines of a figure split by more than the agent."""
+    first, *rest = columns
+    label = table[first].astype(str)
+    for column in rest:  # a run without the setting (ER has no rollout length) omits it
+        part = f", {column.rpartition('.')[2]} " + table[column].astype(str)
+        label = label + part.where(table[column].notna(), "")
+    return label

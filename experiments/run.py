@@ -13,11 +13,13 @@ from pathlib import Path
 
 import hydra
 import jax
+import jax.numpy as jnp
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import envs
+from agents import dqn
 from experiments import checkpoint, config, driver, figures, grid_search, offline, results
 from experiments.evaluation import random_policy_score
 
@@ -92,7 +94,7 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
     """One online run of every seed, with checkpoints."""
     step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
     keys = driver.member_keys(job.seed, job.num_seeds)
-    hyper = type(job.hyper)(*(x.repeat(job.num_seeds) for x in job.hyper))
+    hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
     metrics = driver.run_online(
         job.env,
         job.agent,
@@ -104,6 +106,8 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
         checkpoint_path=run_dir / checkpoint.FILE,
         checkpoint_every=cfg.checkpoint_every,
         fingerprint=fingerprint,
+        save_at=job.save_at,
+        run_dir=run_dir,
     )
     metrics = metrics.assign(step_size=step_size, temperature=temperature, **run_columns)
 
@@ -137,7 +141,7 @@ def search(cfg, job, run_dir, run_columns, random_score) -> None:
     results.write_table(ranked, run_dir / "grid.parquet")
     tuned = grid_search.tuned_yaml(cfg.agent.name, job.env.name, cfg.regime.name, best)
     results.write_text(tuned, run_dir / "tuned.yaml")
-    title = f"{run_dir.name}: final score (best ★)"
+    title = f"{run_dir.name}: final score (best outlined)"
     figure = figures.sensitivity_heatmap(ranked, title)
     results.write_figure(figure, run_dir / "sensitivity.png")
     figures.close(figure)
@@ -166,16 +170,15 @@ def search(cfg, job, run_dir, run_columns, random_score) -> None:
 def offline_gridworld(cfg, job, run_dir) -> None:
     """Figure 1: every agent x coverage level of the offline grid world, as tidy tables."""
     step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
-    resolved = {
-        k: OmegaConf.to_container(cfg, resolve=True)[k]
-        for k in ("kind", "seed", "scale", "offline", "progress")
-    }
+    everything = OmegaConf.to_container(cfg, resolve=True)
+    # Only what this run uses: the online groups (env, agent, regime) are not part of it.
+    resolved = {k: everything[k] for k in ("kind", "seed", "scale", "offline", "progress")}
     resolved.update(step_size=step_size, temperature=temperature)
     results.write_text(OmegaConf.to_yaml(resolved), run_dir / results.CONFIG)
 
     start = time.perf_counter()
     keys = driver.member_keys(job.seed, job.num_seeds)
-    hyper = type(job.hyper)(*(x.repeat(job.num_seeds) for x in job.hyper))
+    hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
     raw = offline.run(job.settings, hyper, keys, job.agents, job.coverages, cfg.progress)
     seconds = time.perf_counter() - start
     tables = offline.tables(raw)

@@ -4,7 +4,10 @@
     python scripts/benchmark.py --agents er --seeds 30 120 330
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
-one member of the batch. Evaluation is shrunk to one step so it does not count.
+one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
+seed-step is XLA's count for the compiled program (which counts a loop body once, i.e. one
+env step and update); with the throughput it gives the achieved GFLOP/s and, for a GPU of
+known sustained speed, an estimate of a paper-scale run's time (README).
 """
 
 import argparse
@@ -47,6 +50,10 @@ def measure(
     runner = program.init(member_keys(0, num_seeds), hyper)
     memory = replay_bytes(runner.agent) / num_seeds
     compiled = program.interval
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    # XLA counts a loop body once: the interval's flops are those of ONE env step + update.
+    flops = cost.get("flops", float("nan")) / num_seeds
     runner, _ = compiled(runner, jnp.int32(0))  # warm-up
     jax.block_until_ready(runner)
     start = time.perf_counter()
@@ -60,6 +67,7 @@ def measure(
         "seed_steps_per_s": num_seeds * steps * repeats / seconds,
         "compile_s": compile_seconds,
         "replay_mb_per_seed": memory / 2**20,
+        "gflop_per_seed_step": flops / 1e9,
     }
 
 
@@ -73,13 +81,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     print(f"{args.env} {args.size}, high data, paper networks; device {jax.devices()[0]}")
-    print(f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'compile s':>11}{'replay MB/seed':>16}")
+    print(
+        f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'compile s':>11}"
+        f"{'replay MB/seed':>16}{'GFLOP/seed-step':>17}{'GFLOP/s':>9}"
+    )
     for name in args.agents:
         for seeds in args.seeds:
             r = measure(name, seeds, args.steps, args.env, args.size, args.repeats)
             print(
                 f"{r['agent']:<20}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
-                f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}",
+                f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}"
+                f"{r['gflop_per_seed_step']:>17.3f}"
+                f"{r['gflop_per_seed_step'] * r['seed_steps_per_s']:>9.0f}",
                 flush=True,
             )
 

@@ -1,0 +1,257 @@
+"""The paper's claims, judged on whatever results exist: small pure functions from tables of
+final performance (results.final_table) or Figure 1's outcomes table to a verdict.
+
+A claim is PASS or FAIL when every run it needs exists, NOT RUN when some are missing (FAIL
+as soon as a part that did run fails), NOT JUDGED when the paper's text states no testable
+outcome (the numbers are shown).
+"""
+
+import math
+from typing import NamedTuple
+
+import pandas as pd
+
+from experiments.results import mean_ci
+
+PASS, FAIL, NOT_RUN, NOT_JUDGED = "PASS", "FAIL", "NOT RUN", "NOT JUDGED"
+RULE = (
+    "A beats B when their 95% Student-t confidence intervals over seeds of final performance "
+    "(the mean greedy score over the last 10% of evaluations; diverged seeds excluded) do not "
+    "overlap and A's is higher; an interval needs two seeds, so a cell with fewer never beats."
+)
+SCALES = ("paper", "cpu")  # a tree holding runs of several scales is judged on the largest
+NAMES = {
+    "er": "ER",
+    "simple_model": "simple",
+    "perfect_model": "perfect",
+    "gaussian_latent": "Gaussian",
+    "categorical_latent": "categorical",
+    "procmaze": "ProcMaze",
+    "buttongrid": "ButtonGrid",
+    "panflute": "PanFlute",
+    "opengrid": "OpenGrid",
+}
+
+
+class Verdict(NamedTuple):
+    claim: str
+    source: str
+    scale: str
+    measured: str
+    verdict: str
+
+
+def largest_scale(finals: pd.DataFrame) -> pd.DataFrame:
+    """Only the runs of the largest scale present: seeds of different budgets never pool."""
+    if finals.empty:
+        return finals
+    present = [s for s in SCALES if s in set(finals["scale"])]
+    return finals[finals["scale"] == present[0]] if present else finals
+
+
+def cell_stats(finals: pd.DataFrame, extra=()) -> pd.DataFrame:
+    """Per (env, regime, complexity, agent[, extra]): mean, 95% CI half-width and number of
+    non-diverged seeds of the final score."""
+    keys = ["env", "regime", "complexity", "agent", *extra]
+    columns = [*keys, "mean", "ci95", "n", "scale"]
+    if finals.empty or not set(keys) <= set(finals.columns):
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for values, group in finals.groupby(keys, sort=True):
+        kept = group.loc[~group["diverged"].astype(bool), "final_score"]
+        mean, half = mean_ci(kept)
+        rows.append((*values, mean, half, len(kept), group["scale"].iloc[0]))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def beats(a, b) -> bool:
+    """The rule of RULE, on two rows with `mean` and `ci95`."""
+    if a is None or b is None or not (math.isfinite(a["ci95"]) and math.isfinite(b["ci95"])):
+        return False
+    return a["mean"] - a["ci95"] > b["mean"] + b["ci95"]
+
+
+def _row(stats: pd.DataFrame, **where):
+    mask = pd.Series(True, index=stats.index)
+    for column, value in where.items():
+        mask &= stats[column] == value
+    return None if not mask.any() else stats[mask].iloc[0]
+
+
+def _show(row) -> str:
+    return f"{NAMES.get(row['agent'], row['agent'])} {row['mean']:.3g} ± {row['ci95']:.2g}"
+
+
+def scale_of(stats: pd.DataFrame) -> str:
+    return ", ".join(sorted(set(stats["scale"]))) or "-"
+
+
+def common_levels(stats: pd.DataFrame, env: str, regime: str, agents) -> list:
+    """The complexities at which every one of `agents` ran on (env, regime), ascending."""
+    runs = stats[(stats["env"] == env) & (stats["regime"] == regime)]
+    sets = [set(runs.loc[runs["agent"] == a, "complexity"]) for a in agents]
+    return sorted(set.intersection(*sets)) if sets else []
+
+
+def _combine(parts: list[bool], missing: list[str]) -> str:
+    if not all(parts):
+        return FAIL
+    return NOT_RUN if missing or not parts else PASS
+
+
+def beat_at_hardest(stats, envs, regime, winners, loser) -> tuple[str, str]:
+    """Each of `winners` beats `loser` at the most complex level run (by all of them) of
+    each environment in `envs`."""
+    parts, shown, missing = [], [], []
+    for env in envs:
+        levels = common_levels(stats, env, regime, [*winners, loser])
+        if not levels:
+            missing.append(NAMES.get(env, env))
+            continue
+        at = dict(env=env, regime=regime, complexity=levels[-1])
+        lose = _row(stats, agent=loser, **at)
+        for winner in winners:
+            win = _row(stats, agent=winner, **at)
+            parts.append(beats(win, lose))
+            shown.append(f"{NAMES[env]} {levels[-1]}: {_show(win)} vs {_show(lose)}")
+    shown += [f"{env}: not run" for env in missing]
+    return _combine(parts, missing), "; ".join(shown)
+
+
+def gaussian_generally_poor(stats, envs=("procmaze", "buttongrid"), regime="high_data"):
+    """The Gaussian latent is beaten by the simple model or the categorical latent at most
+    (more than half) of the levels of `envs` run."""
+    beaten = total = 0
+    for env in envs:
+        for size in common_levels(stats, env, regime, ["gaussian_latent"]):
+            at = dict(env=env, regime=regime, complexity=size)
+            gaussian = _row(stats, agent="gaussian_latent", **at)
+            rivals = [_row(stats, agent=a, **at) for a in ("simple_model", "categorical_latent")]
+            if all(r is None for r in rivals):
+                continue
+            total += 1
+            beaten += any(beats(r, gaussian) for r in rivals)
+    if not total:
+        return NOT_RUN, "no Gaussian latent runs beside the simple or categorical model"
+    verdict = PASS if 2 * beaten > total else FAIL
+    return verdict, f"Gaussian beaten at {beaten} of {total} levels"
+
+
+# The paper sees learned models ahead of the perfect model only "in some of the harder problem
+# instances" of PanFlute: from its tuning level (7 pipes) up. Smaller levels cannot test it.
+HARD_PANFLUTE = 7
+
+
+def learned_beats_perfect_on_hard_panflute(stats) -> tuple[str, str]:
+    """The simple model or the Gaussian latent beats the perfect model at some PanFlute level
+    of at least 7 pipes, in either regime."""
+    found, total = [], 0
+    for regime in sorted(set(stats["regime"])):
+        levels = [
+            size
+            for size in common_levels(stats, "panflute", regime, ["perfect_model"])
+            if _row(stats, env="panflute", regime=regime, complexity=size, agent="simple_model")
+            is not None
+            or _row(stats, env="panflute", regime=regime, complexity=size, agent="gaussian_latent")
+            is not None
+        ]
+        hard = [s for s in levels if s >= HARD_PANFLUTE]
+        for size in hard:
+            total += 1
+            at = dict(env="panflute", regime=regime, complexity=size)
+            perfect = _row(stats, agent="perfect_model", **at)
+            for agent in ("simple_model", "gaussian_latent"):
+                row = _row(stats, agent=agent, **at)
+                if beats(row, perfect):
+                    found.append(f"{regime} {size}: {_show(row)} vs {_show(perfect)}")
+    if not total:
+        return NOT_RUN, (
+            f"no PanFlute runs of {HARD_PANFLUTE} or more pipes with the perfect "
+            "model beside a learned model"
+        )
+    if found:
+        return PASS, "; ".join(found)
+    return FAIL, f"no learned model ahead of the perfect model at the {total} hard levels run"
+
+
+def ten_step_beats_one_step(stats: pd.DataFrame) -> tuple[str, str]:
+    """Over the (agent, env, level, regime) cells run with both rollout lengths, 10-step
+    rollouts win (by the rule) in more cells than 1-step rollouts do."""
+    length = "agent.rollout_length"
+    keys = ["agent", "env", "regime", "complexity"]
+    ten_wins = one_wins = total = 0
+    for _, cell in stats.groupby(keys) if length in stats else ():
+        ten, one = _row(cell, **{length: 10}), _row(cell, **{length: 1})
+        if ten is None or one is None:
+            continue
+        total += 1
+        ten_wins += beats(ten, one)
+        one_wins += beats(one, ten)
+    if not total:
+        return NOT_RUN, "no cell run with both rollout lengths"
+    verdict = PASS if ten_wins > one_wins else FAIL
+    return verdict, f"10-step ahead in {ten_wins}, 1-step ahead in {one_wins}, of {total} cells"
+
+
+def shown_at_hardest(stats: pd.DataFrame) -> tuple[str, str]:
+    """No verdict: every agent's final score at the most complex level of each (env, regime)."""
+    if stats.empty:
+        return NOT_RUN, "no runs"
+    shown = []
+    for (env, regime), runs in stats.groupby(["env", "regime"]):
+        size = runs["complexity"].max()
+        at = runs[runs["complexity"] == size]
+        scores = ", ".join(_show(r) for _, r in at.iterrows())
+        shown.append(f"{NAMES.get(env, env)} {size} ({regime}): {scores}")
+    return NOT_JUDGED, "; ".join(shown)
+
+
+def er_ahead_on_opengrid(stats: pd.DataFrame) -> tuple[str, str]:
+    """ER beats the simple model at most (more than half) of the OpenGrid (size, regime)
+    cells run."""
+    wins = total = 0
+    for regime in sorted(set(stats["regime"])):
+        for size in common_levels(stats, "opengrid", regime, ["er", "simple_model"]):
+            at = dict(env="opengrid", regime=regime, complexity=size)
+            total += 1
+            wins += beats(_row(stats, agent="er", **at), _row(stats, agent="simple_model", **at))
+    if not total:
+        return NOT_RUN, "no OpenGrid runs of ER beside the simple model"
+    return (PASS if 2 * wins > total else FAIL), f"ER ahead at {wins} of {total} sizes"
+
+
+def figure1_prediction(outcomes: pd.DataFrame, coverage: str, predicted: dict) -> tuple[str, str]:
+    """Every agent's outcome at `coverage` matches the paper's prediction; `predicted` maps
+    agent to True (succeeds) or False (fails)."""
+    rows = outcomes[outcomes["coverage"] == coverage] if not outcomes.empty else outcomes
+    parts, shown, missing = [], [], []
+    for agent, succeeds in predicted.items():
+        row = _row(rows, agent=agent) if not rows.empty else None
+        if row is None:
+            missing.append(agent)
+            continue
+        parts.append(bool(row["succeeded"]) == succeeds)
+        worst = f" (worst cell {row['worst_fraction_optimal']:.0%} optimal)"
+        shown.append(f"{agent} {'succeeds' if row['succeeded'] else 'fails'}{worst}")
+    shown += [f"{agent}: not run" for agent in missing]
+    return _combine(parts, missing), "; ".join(shown)
+
+
+def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
+    """The report: the rule, one table row per claim, where each source was read from."""
+    lines = [
+        "# The paper's claims, measured",
+        "",
+        f"**Rule.** {RULE}",
+        "",
+        "| claim | source | scale | measured | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for v in verdicts:
+        cells = [c.replace("|", "/") for c in v]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "**Read from.**", ""]
+    lines += [f"- {name}: {where}" for name, where in sources.items()]
+    counts = pd.Series([v.verdict for v in verdicts]).value_counts()
+    lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in (PASS, FAIL, NOT_RUN, NOT_JUDGED))]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,211 @@
+"""The claim judges of experiments/claims.py on hand-made tables, one test per verdict."""
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from experiments import claims
+from experiments.claims import FAIL, NOT_JUDGED, NOT_RUN, PASS
+
+HIGH, LOW, MID = [10.0, 10.1, 9.9], [1.0, 1.1, 0.9], [5.0, 9.0, 1.0]  # MID overlaps both
+
+
+def finals(*cells, scale="cpu") -> pd.DataFrame:
+    """cells: (env, regime, complexity, agent, scores[, rollout_length]) -> a final_table."""
+    rows = []
+    for i, (env, regime, size, agent, scores, *length) in enumerate(cells):
+        for member, score in enumerate(scores):
+            row = dict(
+                run_dir=f"run{i}", member=member, final_score=score, diverged=False,
+                env=env, regime=regime, complexity=size, agent=agent, scale=scale,
+            )  # fmt: skip
+            if length:
+                row["agent.rollout_length"] = length[0]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def stats(*cells, **kwargs) -> pd.DataFrame:
+    table = finals(*cells, **kwargs)
+    extra = ["agent.rollout_length"] if "agent.rollout_length" in table else []
+    return claims.cell_stats(table, extra=extra)
+
+
+def row(scores):
+    return stats(("procmaze", "high_data", 4, "er", scores)).iloc[0]
+
+
+def test_beats_needs_non_overlapping_intervals_of_two_seeds_or_more():
+    assert claims.beats(row(HIGH), row(LOW)) and not claims.beats(row(LOW), row(HIGH))
+    assert not claims.beats(row(MID), row(LOW)) and not claims.beats(row([10.0]), row(LOW))
+
+
+def test_diverged_seeds_are_left_out_of_the_interval():
+    table = finals(("procmaze", "high_data", 4, "er", [*HIGH, -1e6]))
+    table.loc[table["final_score"] < 0, "diverged"] = True
+    cell = claims.cell_stats(table).iloc[0]
+    assert cell["n"] == 3 and abs(cell["mean"] - 10.0) < 1e-9
+
+
+def hard_cells(env, regime, simple, categorical, er, size=5):
+    return [
+        (env, regime, 2, "er", HIGH),  # an easy level where ER leads does not count
+        (env, regime, 2, "simple_model", LOW),
+        (env, regime, 2, "categorical_latent", LOW),
+        (env, regime, size, "simple_model", simple),
+        (env, regime, size, "categorical_latent", categorical),
+        (env, regime, size, "er", er),
+    ]
+
+
+def test_models_beat_er_at_the_hardest_level_pass_fail_and_not_run():
+    judge = lambda s: claims.beat_at_hardest(  # noqa: E731
+        s, ["procmaze", "buttongrid"], "high_data", ["simple_model", "categorical_latent"], "er"
+    )
+    both = hard_cells("procmaze", "high_data", HIGH, HIGH, LOW) + hard_cells(
+        "buttongrid", "high_data", HIGH, HIGH, LOW, size=4
+    )
+    verdict, measured = judge(stats(*both))
+    assert verdict == PASS and "ProcMaze 5" in measured and "ButtonGrid 4" in measured
+    overlapping = hard_cells("procmaze", "high_data", HIGH, MID, LOW) + hard_cells(
+        "buttongrid", "high_data", HIGH, HIGH, LOW
+    )
+    assert judge(stats(*overlapping))[0] == FAIL
+    only_procmaze = stats(*hard_cells("procmaze", "high_data", HIGH, HIGH, LOW))
+    verdict, measured = judge(only_procmaze)
+    assert verdict == NOT_RUN and "buttongrid: not run" in measured.lower()
+    # A part that ran and failed is a FAIL even when another part is missing.
+    assert judge(stats(*hard_cells("procmaze", "high_data", LOW, HIGH, HIGH)))[0] == FAIL
+    assert judge(stats())[0] == NOT_RUN
+
+
+def test_the_gaussian_latent_is_generally_poor():
+    cells = lambda g: [  # noqa: E731
+        ("procmaze", "high_data", 3, "gaussian_latent", g),
+        ("procmaze", "high_data", 3, "simple_model", HIGH),
+        ("buttongrid", "high_data", 2, "gaussian_latent", LOW),
+        ("buttongrid", "high_data", 2, "categorical_latent", HIGH),
+    ]
+    assert claims.gaussian_generally_poor(stats(*cells(LOW)))[0] == PASS
+    assert claims.gaussian_generally_poor(stats(*cells(HIGH)))[0] == FAIL  # 1 of 2: no majority
+    lone = stats(("procmaze", "high_data", 3, "gaussian_latent", LOW))
+    assert claims.gaussian_generally_poor(lone)[0] == NOT_RUN
+
+
+def test_a_learned_model_beats_the_perfect_model_at_a_hard_panflute_level():
+    def cells(easy, hard):
+        return [
+            ("panflute", "high_data", 3, "perfect_model", LOW),
+            ("panflute", "high_data", 3, "gaussian_latent", easy),
+            ("panflute", "high_data", 9, "perfect_model", LOW),
+            ("panflute", "high_data", 9, "simple_model", hard),
+        ]
+
+    verdict, measured = claims.learned_beats_perfect_on_hard_panflute(stats(*cells(LOW, HIGH)))
+    assert verdict == PASS and "high_data 9" in measured
+    # Ahead only at the easy level: not the paper's claim.
+    assert claims.learned_beats_perfect_on_hard_panflute(stats(*cells(HIGH, LOW)))[0] == FAIL
+    lone = stats(("panflute", "high_data", 9, "simple_model", HIGH))
+    assert claims.learned_beats_perfect_on_hard_panflute(lone)[0] == NOT_RUN
+
+
+def test_ten_step_rollouts_beat_one_step_rollouts():
+    def cells(ten, one):
+        return [
+            ("panflute", "high_data", 3, "simple_model", ten, 10),
+            ("panflute", "high_data", 3, "simple_model", one, 1),
+            ("panflute", "high_data", 3, "perfect_model", MID, 10),
+            ("panflute", "high_data", 3, "perfect_model", MID, 1),
+        ]
+
+    verdict, measured = claims.ten_step_beats_one_step(stats(*cells(HIGH, LOW)))
+    assert verdict == PASS and "ahead in 1" in measured and "of 2 cells" in measured
+    assert claims.ten_step_beats_one_step(stats(*cells(LOW, HIGH)))[0] == FAIL
+    only_ten = stats(("panflute", "high_data", 3, "simple_model", HIGH, 10))
+    assert claims.ten_step_beats_one_step(only_ten)[0] == NOT_RUN
+    assert claims.ten_step_beats_one_step(stats())[0] == NOT_RUN
+
+
+def test_the_spontaneous_ablation_is_shown_not_judged():
+    table = stats(
+        ("procmaze", "high_data", 2, "er", LOW),
+        ("procmaze", "high_data", 4, "er", HIGH),
+        ("procmaze", "high_data", 4, "simple_model", LOW),
+    )
+    verdict, measured = claims.shown_at_hardest(table)
+    assert verdict == NOT_JUDGED and measured.startswith("ProcMaze 4 (high_data): ER 10 ±")
+    assert claims.shown_at_hardest(stats())[0] == NOT_RUN
+
+
+def test_er_is_ahead_of_the_simple_model_on_opengrid():
+    def cells(er):
+        return [
+            ("opengrid", "high_data", 3, "er", er),
+            ("opengrid", "high_data", 3, "simple_model", MID),
+            ("opengrid", "high_data", 4, "er", er),
+            ("opengrid", "high_data", 4, "simple_model", LOW),
+        ]
+
+    # Ahead at size 4 only (size 3 overlaps): one of two is no majority.
+    assert claims.er_ahead_on_opengrid(stats(*cells(HIGH))) == (FAIL, "ER ahead at 1 of 2 sizes")
+    three = [*cells(HIGH), ("opengrid", "low_data", 3, "er", HIGH)]
+    three.append(("opengrid", "low_data", 3, "simple_model", LOW))
+    assert claims.er_ahead_on_opengrid(stats(*three)) == (PASS, "ER ahead at 2 of 3 sizes")
+    assert claims.er_ahead_on_opengrid(stats(("opengrid", "high_data", 3, "er", HIGH)))[0] == (
+        NOT_RUN
+    )
+
+
+def outcomes(*rows):
+    return pd.DataFrame(
+        [
+            dict(agent=a, coverage=c, succeeded=s, worst_fraction_optimal=1.0 if s else 0.2)
+            for a, c, s in rows
+        ]
+    )
+
+
+def test_figure1_predictions_pass_fail_and_not_run():
+    predicted = {"dqn": False, "model_1step": True, "model_10step": True}
+    table = outcomes(
+        ("dqn", "path_to_goal", False),
+        ("model_1step", "path_to_goal", True),
+        ("model_10step", "path_to_goal", True),
+        ("dqn", "single_cell", True),
+    )
+    verdict, measured = claims.figure1_prediction(table, "path_to_goal", predicted)
+    assert verdict == PASS and measured.startswith("dqn fails (worst cell 20% optimal)")
+    assert claims.figure1_prediction(table, "single_cell", predicted)[0] == FAIL
+    partial = table[table["agent"] != "model_10step"]
+    assert claims.figure1_prediction(partial, "path_to_goal", predicted)[0] == NOT_RUN
+    assert claims.figure1_prediction(pd.DataFrame(), "path_to_goal", predicted)[0] == NOT_RUN
+
+
+def test_a_tree_of_several_scales_is_judged_on_the_largest():
+    both = pd.concat(
+        [finals(("opengrid", "high_data", 3, "er", LOW)),
+         finals(("opengrid", "high_data", 3, "er", HIGH), scale="paper")]
+    )  # fmt: skip
+    assert set(claims.largest_scale(both)["scale"]) == {"paper"}
+
+
+def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
+    verdicts = [claims.Verdict("x beats y", "Figure 3", "cpu", "a | b", PASS)]
+    text = claims.markdown(verdicts, {"fig3": "results/fig3/"})
+    assert claims.RULE in text and "| x beats y | Figure 3 | cpu | a / b | PASS |" in text
+
+    empty = tmp_path / "results"
+    empty.mkdir()
+    done = subprocess.run(
+        [sys.executable, "scripts/claims_report.py", "--root", str(empty)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = (empty / "claims.md").read_text()
+    assert report.count(f"| {NOT_RUN} |") == 11
+    bad = subprocess.run(
+        [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --root")
