@@ -20,7 +20,6 @@ import jax
 import jax.numpy as jnp
 
 from agents import dqn, models, register
-from agents.base import check_settings
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 
 LATENT_FEATURES = 32
@@ -212,7 +211,7 @@ def make_latent(
     hidden: tuple = dqn.HIDDEN,
     discount: float = dqn.DISCOUNT,
 ):
-    check_settings(
+    models.check_model_settings(
         rollout_length=rollout_length,
         num_rollouts=num_rollouts,
         model_batch_size=model_batch_size,
@@ -220,7 +219,6 @@ def make_latent(
         capacity=capacity,
         hidden=hidden,
     )
-    models.check_rollout_budget(rollout_length, num_rollouts)
     model = LatentModel(latent, env.obs_size, env.num_actions, tuple(hidden)).learned_model()
     return models.model_based(
         env,

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from agents import dqn, replay
-from agents.base import Agent, Transition, store, stored_example, unstore
+from agents.base import Agent, Transition, check_settings, store, stored_example, unstore
 from agents.replay import Replay
 from agents.rollout import rollout
 
@@ -64,6 +64,21 @@ def train_step(
     value, grads = jax.value_and_grad(loss)(trained.params, *args)
     params, opt_state = dqn.adam_step(trained.params, trained.opt_state, grads, step_size)
     return Trained(params, opt_state), value
+
+
+def check_model_settings(
+    *, rollout_length, num_rollouts, model_batch_size, model_step_size, capacity, hidden
+) -> None:
+    """A learned-model agent's settings: positive counts and sizes, and 320 Q transitions."""
+    check_settings(
+        rollout_length=rollout_length,
+        num_rollouts=num_rollouts,
+        model_batch_size=model_batch_size,
+        model_step_size=model_step_size,
+        capacity=capacity,
+        hidden=hidden,
+    )
+    check_rollout_budget(rollout_length, num_rollouts)
 
 
 def check_rollout_budget(rollout_length: int, num_rollouts: int) -> None:

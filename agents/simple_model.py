@@ -13,7 +13,6 @@ import jax
 import jax.numpy as jnp
 
 from agents import dqn, models, register
-from agents.base import check_settings
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 
 
@@ -103,7 +102,7 @@ def make_simple_model(
     hidden: tuple = dqn.HIDDEN,
     discount: float = dqn.DISCOUNT,
 ):
-    check_settings(
+    models.check_model_settings(
         rollout_length=rollout_length,
         num_rollouts=num_rollouts,
         model_batch_size=model_batch_size,
@@ -111,7 +110,6 @@ def make_simple_model(
         capacity=capacity,
         hidden=hidden,
     )
-    models.check_rollout_budget(rollout_length, num_rollouts)
     return simple_model_agent(
         env,
         rollout_length=rollout_length,
