@@ -100,12 +100,17 @@ def summarize(metrics: pd.DataFrame) -> dict:
     }
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files owner-only; results are shared
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,7 +1,7 @@
 """Figure 1 of the paper from the tables of an offline grid-world run (experiment=fig1).
 
-    python scripts/figure1.py results/runs/fig1-cpu                       # -> <run>/figure1.png
-    python scripts/figure1.py results/runs/fig1-cpu -o results/figures/figure1_cpu.png
+    python scripts/figure1.py results/fig1/fig1-cpu                       # -> <run>/figure1.png
+    python scripts/figure1.py results/fig1/fig1-cpu -o results/figures/figure1_cpu.png
 
 Reads action_counts.parquet and outcomes.parquet only; nothing is trained.
 """
