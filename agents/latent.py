@@ -199,42 +199,14 @@ class LatentModel(NamedTuple):
         )
 
 
-def make_latent(
-    latent: Latent,
-    env,
-    *,
-    rollout_length: int = 10,
-    num_rollouts: int = 32,
-    model_batch_size: int = 32,
-    model_step_size: float = models.MODEL_STEP_SIZE,
-    capacity: int = 100_000,
-    hidden: tuple = dqn.HIDDEN,
-    discount: float = dqn.DISCOUNT,
-):
-    models.check_model_settings(
-        rollout_length=rollout_length,
-        num_rollouts=num_rollouts,
-        model_batch_size=model_batch_size,
-        model_step_size=model_step_size,
-        capacity=capacity,
-        hidden=hidden,
-    )
-    model = LatentModel(latent, env.obs_size, env.num_actions, tuple(hidden)).learned_model()
-    return models.model_based(
-        env,
-        model,
-        rollout_length=rollout_length,
-        num_rollouts=num_rollouts,
-        model_batch_size=model_batch_size,
-        model_step_size=model_step_size,
-        capacity=capacity,
-        hidden=hidden,
-        discount=discount,
-    ).agent()
+def latent_model(latent: Latent, env, hidden: tuple) -> models.LearnedModel:
+    return LatentModel(latent, env.obs_size, env.num_actions, tuple(hidden)).learned_model()
 
 
 # Two names, one model: the latent type is the only difference.
-make_gaussian_latent = register("gaussian_latent")(functools.partial(make_latent, GAUSSIAN))
+make_gaussian_latent = register("gaussian_latent")(
+    models.learned_model_agent(functools.partial(latent_model, GAUSSIAN))
+)
 make_categorical_latent = register("categorical_latent")(
-    functools.partial(make_latent, CATEGORICAL)
+    models.learned_model_agent(functools.partial(latent_model, CATEGORICAL))
 )

@@ -66,21 +66,6 @@ def train_step(
     return Trained(params, opt_state), value
 
 
-def check_model_settings(
-    *, rollout_length, num_rollouts, model_batch_size, model_step_size, capacity, hidden
-) -> None:
-    """A learned-model agent's settings: positive counts and sizes, and 320 Q transitions."""
-    check_settings(
-        rollout_length=rollout_length,
-        num_rollouts=num_rollouts,
-        model_batch_size=model_batch_size,
-        model_step_size=model_step_size,
-        capacity=capacity,
-        hidden=hidden,
-    )
-    check_rollout_budget(rollout_length, num_rollouts)
-
-
 def check_rollout_budget(rollout_length: int, num_rollouts: int) -> None:
     if rollout_length * num_rollouts != Q_BATCH_SIZE:
         raise ValueError(
@@ -226,3 +211,35 @@ def model_based(
     return ModelBased(
         env, q, model, rollout_length, num_rollouts, model_batch_size, model_step_size, capacity
     )
+
+
+def learned_model_agent(make_model: Callable[[Any, tuple], LearnedModel]) -> Callable[..., Agent]:
+    """The factory of a learned-model agent, given `make_model(env, hidden)`: the settings
+    with the paper's defaults (the config layer reads this signature), checked, and the one
+    ModelBased update. The simple and latent models differ only in `make_model`."""
+
+    def factory(
+        env,
+        *,
+        rollout_length: int = 10,
+        num_rollouts: int = 32,
+        model_batch_size: int = 32,
+        model_step_size: float = MODEL_STEP_SIZE,
+        capacity: int = 100_000,
+        hidden: tuple = dqn.HIDDEN,
+        discount: float = dqn.DISCOUNT,
+    ) -> Agent:
+        settings = dict(
+            rollout_length=rollout_length,
+            num_rollouts=num_rollouts,
+            model_batch_size=model_batch_size,
+            model_step_size=model_step_size,
+            capacity=capacity,
+            hidden=hidden,
+        )
+        check_settings(**settings)
+        check_rollout_budget(rollout_length, num_rollouts)
+        model = make_model(env, tuple(hidden))
+        return model_based(env, model, discount=discount, **settings).agent()
+
+    return factory

@@ -84,39 +84,13 @@ class SimpleModel(NamedTuple):
         )
 
 
+def simple_model(env, hidden: tuple) -> models.LearnedModel:
+    return SimpleModel(env.obs_size, env.num_actions, tuple(hidden)).learned_model()
+
+
 def simple_model_agent(env, *, hidden, **settings) -> models.ModelBased:
     """The simple-model agent's machinery (dyna_mix reuses it for its imagined part)."""
-    model = SimpleModel(env.obs_size, env.num_actions, tuple(hidden)).learned_model()
-    return models.model_based(env, model, hidden=hidden, **settings)
+    return models.model_based(env, simple_model(env, hidden), hidden=hidden, **settings)
 
 
-@register("simple_model")
-def make_simple_model(
-    env,
-    *,
-    rollout_length: int = 10,
-    num_rollouts: int = 32,
-    model_batch_size: int = 32,
-    model_step_size: float = models.MODEL_STEP_SIZE,
-    capacity: int = 100_000,
-    hidden: tuple = dqn.HIDDEN,
-    discount: float = dqn.DISCOUNT,
-):
-    models.check_model_settings(
-        rollout_length=rollout_length,
-        num_rollouts=num_rollouts,
-        model_batch_size=model_batch_size,
-        model_step_size=model_step_size,
-        capacity=capacity,
-        hidden=hidden,
-    )
-    return simple_model_agent(
-        env,
-        rollout_length=rollout_length,
-        num_rollouts=num_rollouts,
-        model_batch_size=model_batch_size,
-        model_step_size=model_step_size,
-        capacity=capacity,
-        hidden=hidden,
-        discount=discount,
-    ).agent()
+make_simple_model = register("simple_model")(models.learned_model_agent(simple_model))
