@@ -1,13 +1,15 @@
 """Training throughput, compile time and replay memory for the paper configuration.
 
     python scripts/benchmark.py                      # every agent, ProcMaze n=4, 30 seeds
-    python scripts/benchmark.py --agents er --seeds 30 120 330
+    python scripts/benchmark.py --agents er simple_model --seeds 30 120 330   # batching
+    python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
 one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
 seed-step is XLA's count for the compiled program (which counts a loop body once, i.e. one
 env step and update); with the throughput it gives the achieved GFLOP/s and, for a GPU of
-known sustained speed, an estimate of a paper-scale run's time (README).
+known sustained speed, an estimate of a paper-scale run's time (README). "vs first" is the
+per-member throughput relative to the first width given for the same agent.
 """
 
 import argparse
@@ -19,7 +21,7 @@ import jax.numpy as jnp
 import agents
 import envs
 from agents import dqn
-from experiments.driver import compile_program, member_keys
+from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime
 
 
@@ -30,7 +32,13 @@ def replay_bytes(agent_state) -> int:
 
 
 def measure(
-    agent_name: str, num_seeds: int, steps: int, env_name: str, size: int, repeats: int
+    agent_name: str,
+    num_seeds: int,
+    steps: int,
+    env_name: str,
+    size: int,
+    repeats: int,
+    block: int | None,
 ) -> dict:
     env = envs.make(env_name, **{envs.REGISTRY[env_name].complexity_key: size})
     agent = agents.make(agent_name, env)
@@ -44,7 +52,7 @@ def measure(
         eval_steps=1,
     )
     start = time.perf_counter()
-    program = compile_program(env, agent, regime, num_seeds)
+    program = compile_program(env, agent, regime, num_seeds, block)
     compile_seconds = time.perf_counter() - start
     hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
     runner = program.init(member_keys(0, num_seeds), hyper)
@@ -52,8 +60,10 @@ def measure(
     compiled = program.interval
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
-    # XLA counts a loop body once: the interval's flops are those of ONE env step + update.
-    flops = cost.get("flops", float("nan")) / num_seeds
+    # XLA counts a loop body once: the interval's flops are those of ONE env step + update
+    # of one block of members (the whole width when unblocked).
+    members_counted = block if 0 < block < num_seeds else num_seeds
+    flops = cost.get("flops", float("nan")) / members_counted
     runner, _ = compiled(runner, jnp.int32(0))  # warm-up
     jax.block_until_ready(runner)
     start = time.perf_counter()
@@ -79,17 +89,30 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4)
     parser.add_argument("--steps", type=int, default=200, help="env steps per timed call")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=None,
+        help="members vmapped together (0 = all; default: the driver's choice for this device)",
+    )
     args = parser.parse_args()
-    print(f"{args.env} {args.size}, high data, paper networks; device {jax.devices()[0]}")
+    block = default_block() if args.block is None else args.block
     print(
-        f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'compile s':>11}"
+        f"{args.env} {args.size}, high data, paper networks; device {jax.devices()[0]}; "
+        f"members vmapped in blocks of {block or 'the whole width'}"
+    )
+    print(
+        f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'vs first':>9}{'compile s':>11}"
         f"{'replay MB/seed':>16}{'GFLOP/seed-step':>17}{'GFLOP/s':>9}"
     )
     for name in args.agents:
+        first = None
         for seeds in args.seeds:
-            r = measure(name, seeds, args.steps, args.env, args.size, args.repeats)
+            r = measure(name, seeds, args.steps, args.env, args.size, args.repeats, block)
+            first = first or r["seed_steps_per_s"]
             print(
                 f"{r['agent']:<20}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
+                f"{r['seed_steps_per_s'] / first:>9.0%}"
                 f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}"
                 f"{r['gflop_per_seed_step']:>17.3f}"
                 f"{r['gflop_per_seed_step'] * r['seed_steps_per_s']:>9.0f}",

@@ -6,7 +6,7 @@ from toys import Countdown, Metronome
 
 from agents import dqn
 from agents.er import make_er
-from experiments.driver import member_keys, run_online
+from experiments.driver import compile_program, member_keys, run_online
 from experiments.evaluation import evaluate
 from experiments.online import Regime, make_train
 from experiments.results import summarize
@@ -152,3 +152,29 @@ def test_a_diverging_seed_is_marked_and_excluded_while_the_others_go_on_unharmed
     )
     summary = summarize(both.assign(score=np.where(both["member"] == 1, 1e9, both["score"])))
     assert summary["num_diverged"] == 1 and summary["final_score_mean"] < 0  # 1e9 excluded
+
+
+def test_members_run_in_blocks_give_the_same_metrics_as_one_wide_vmap():
+    # 5 members in blocks of 2: two full blocks and a remainder of one.
+    env = Countdown(length=3)
+    regime = Regime(
+        total_steps=40,
+        updates_per_step=1,
+        target_update_frequency=4,
+        eval_interval=20,
+        learning_starts=5,
+        eval_runs=2,
+        eval_steps=5,
+    )
+    agent = small_er(env)
+    hyper = dqn.Hyper(jnp.geomspace(1e-4, 1e-2, 5), jnp.linspace(0.5, 2.0, 5))
+    keys = member_keys(3, 5)
+
+    def run(block):
+        program = compile_program(env, agent, regime, 5, block=block)
+        return run_online(env, agent, regime, hyper, keys, progress=False, program=program)
+
+    blocked, wide = run(2), run(0)
+    np.testing.assert_allclose(blocked["td_loss"], wide["td_loss"], rtol=1e-5)
+    pd.testing.assert_frame_equal(blocked.drop(columns="td_loss"), wide.drop(columns="td_loss"))
+    assert blocked["td_loss"].nunique() == len(blocked)  # the members really differ
