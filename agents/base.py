@@ -28,8 +28,10 @@ class Agent(NamedTuple):
     act: Callable[..., jax.Array]  # (state, obs, key, greedy: bool) -> action
     observe: Callable[[Any, Transition], Any]  # (state, transition) -> state
     update: Callable[[Any, jax.Array], tuple[Any, dict]]  # (state, key) -> (state, metrics)
-    # Learned-model agents: (state, real transitions batch, key) -> {metric: value}.
-    model_metrics: Optional[Callable[[Any, Transition, jax.Array], dict]] = None
+    # Learned-model agents: (state, real transitions batch, key) -> the model's predictions
+    # for them: (next-observation logits, reward mean, continuation logit). The loop scores
+    # them (agents.models.prediction_metrics) and the Figure 4 analyses read them.
+    predict: Optional[Callable[[Any, Transition, jax.Array], tuple]] = None
 
 
 class Stored(NamedTuple):

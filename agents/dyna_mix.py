@@ -106,4 +106,4 @@ def make_dyna_mix(
         learner, metrics["td_loss"] = q.learn(state.learner, batch)
         return state._replace(learner=learner), metrics
 
-    return Agent(init, act, simple.observe, update, simple.metrics if num_rollouts else None)
+    return Agent(init, act, simple.observe, update, simple.predict if num_rollouts else None)

@@ -124,7 +124,10 @@ class ModelBased(NamedTuple):
 
     When the model batch and the rollout starts differ in size (the 1-step ablation: 32 and
     320), one sample of the larger size is drawn and both take its leading part, so the model
-    still trains on transitions that start rollouts, and it trains on 32 in both arms."""
+    still trains on transitions that start rollouts, and it trains on 32 in both arms.
+
+    A `frozen` model takes no steps: it stays as initialized or loaded (`load_model`), and
+    only the Q-network learns from its rollouts (Figure 4 right)."""
 
     env: Any
     q: dqn.DQN
@@ -134,6 +137,7 @@ class ModelBased(NamedTuple):
     model_batch_size: int
     model_step_size: float
     capacity: int
+    frozen: bool = False
 
     def init(self, key, hyper: dqn.Hyper) -> ModelState:
         q_key, model_key = jax.random.split(key)
@@ -152,15 +156,19 @@ class ModelBased(NamedTuple):
     def observe(self, state: ModelState, transition: Transition) -> ModelState:
         return state._replace(replay=replay.add(state.replay, store(transition)))
 
-    def imagine(self, state: ModelState, key) -> tuple[Trained, dqn.Batch, jax.Array]:
-        """Train the model one step and return it with its rollouts and its loss."""
+    def imagine(self, state: ModelState, key) -> tuple[Trained, dqn.Batch, jax.Array | None]:
+        """Train the model one step (unless frozen) and return it with its rollouts and its
+        loss (None when frozen)."""
         sample_key, loss_key, start_key, rollout_key = jax.random.split(key, 4)
         size = max(self.model_batch_size, self.num_rollouts)
         real = unstore(replay.sample(state.replay, sample_key, size), self.env.obs_size)
         model_batch = jax.tree.map(lambda x: x[: self.model_batch_size], real)
-        trained, model_loss = train_step(
-            state.model, self.model.loss, self.model_step_size, loss_key, model_batch
-        )
+        if self.frozen:
+            trained, model_loss = state.model, None
+        else:
+            trained, model_loss = train_step(
+                state.model, self.model.loss, self.model_step_size, loss_key, model_batch
+            )
         start = self.model.start(trained.params, start_key, real.obs[: self.num_rollouts])
 
         def transition(key, x, action):
@@ -181,17 +189,16 @@ class ModelBased(NamedTuple):
     def update(self, state: ModelState, key) -> tuple[ModelState, dict]:
         trained, batch, model_loss = self.imagine(state, key)
         learner, td_loss = self.q.learn(state.learner, batch)
-        return state._replace(learner=learner, model=trained), {
-            "td_loss": td_loss,
-            "model_loss": model_loss,
-        }
+        metrics = {"td_loss": td_loss}
+        if model_loss is not None:
+            metrics["model_loss"] = model_loss
+        return state._replace(learner=learner, model=trained), metrics
 
-    def metrics(self, state: ModelState, transitions: Transition, key) -> dict:
-        predictions = self.model.predict(state.model.params, key, transitions)
-        return prediction_metrics(*predictions, transitions)
+    def predict(self, state: ModelState, transitions: Transition, key):
+        return self.model.predict(state.model.params, key, transitions)
 
     def agent(self) -> Agent:
-        return Agent(self.init, self.act, self.observe, self.update, self.metrics)
+        return Agent(self.init, self.act, self.observe, self.update, self.predict)
 
 
 def model_based(
@@ -205,11 +212,20 @@ def model_based(
     capacity: int,
     hidden,
     discount: float,
+    frozen: bool = False,
 ) -> ModelBased:
     """A learned-model agent's machinery from its settings (the Q-network's included)."""
     q = dqn.DQN(dqn.mlp(env.num_actions, tuple(hidden)), discount)
     return ModelBased(
-        env, q, model, rollout_length, num_rollouts, model_batch_size, model_step_size, capacity
+        env,
+        q,
+        model,
+        rollout_length,
+        num_rollouts,
+        model_batch_size,
+        model_step_size,
+        capacity,
+        frozen,
     )
 
 
@@ -228,7 +244,10 @@ def learned_model_agent(make_model: Callable[[Any, tuple], LearnedModel]) -> Cal
         capacity: int = 100_000,
         hidden: tuple = dqn.HIDDEN,
         discount: float = dqn.DISCOUNT,
+        frozen: bool = False,
     ) -> Agent:
+        if not isinstance(frozen, bool):
+            raise ValueError(f"agent.frozen must be true or false; got {frozen!r}.")
         settings = dict(
             rollout_length=rollout_length,
             num_rollouts=num_rollouts,
@@ -240,6 +259,6 @@ def learned_model_agent(make_model: Callable[[Any, tuple], LearnedModel]) -> Cal
         check_settings(**settings)
         check_rollout_budget(rollout_length, num_rollouts)
         model = make_model(env, tuple(hidden))
-        return model_based(env, model, discount=discount, **settings).agent()
+        return model_based(env, model, discount=discount, frozen=frozen, **settings).agent()
 
     return factory

@@ -220,6 +220,90 @@ def er_ahead_on_opengrid(stats: pd.DataFrame) -> tuple[str, str]:
     return (PASS if 2 * wins > total else FAIL), f"ER ahead at {wins} of {total} sizes"
 
 
+def _bin_stats(bins: pd.DataFrame, agent: str, quantity: str, ends: int):
+    """Mean and 95% CI over members of one agent's prediction in one bin, or None."""
+    rows = bins[
+        (bins["agent"] == agent) & (bins["quantity"] == quantity) & (bins["active_ends"] == ends)
+    ]
+    if rows.empty:
+        return None
+    mean, half = mean_ci(rows["predicted"])
+    return {"agent": agent, "mean": mean, "ci95": half}
+
+
+def smoothed_reward(bins: pd.DataFrame, agents=("simple_model", "gaussian_latent")):
+    """Figure 4 left: each model predicts a reward at n-1 active ends (truth 0) that is
+    above 0 and above its prediction at 0 active ends, by the rule."""
+    if bins.empty:
+        return NOT_RUN, "no binned predictions (scripts/figure4.py smoothing)"
+    n = int(bins["num_pipes"].iloc[0])
+    parts, shown, missing = [], [], []
+    for agent in agents:
+        near, none = _bin_stats(bins, agent, "reward", n - 1), _bin_stats(bins, agent, "reward", 0)
+        if near is None or none is None:
+            missing.append(NAMES.get(agent, agent))
+            continue
+        zero = {"mean": 0.0, "ci95": 0.0}
+        parts.append(beats(near, none) and beats(near, zero))
+        shown.append(
+            f"{NAMES[agent]}: {n - 1} ends {near['mean']:.3g} ± {near['ci95']:.2g}, "
+            f"0 ends {none['mean']:.3g} ± {none['ci95']:.2g}"
+        )
+    shown += [f"{agent}: not run" for agent in missing]
+    return _combine(parts, missing), "; ".join(shown)
+
+
+def gaussian_smooths_dynamics(bins: pd.DataFrame):
+    """Figure 4 left: at n-1 active ends next, the Gaussian latent's probability that all
+    ends are active next beats the simple model's (the truth is 0)."""
+    if bins.empty:
+        return NOT_RUN, "no binned predictions (scripts/figure4.py smoothing)"
+    n = int(bins["num_pipes"].iloc[0])
+    gaussian = _bin_stats(bins, "gaussian_latent", "all_ends_next", n - 1)
+    simple = _bin_stats(bins, "simple_model", "all_ends_next", n - 1)
+    if gaussian is None or simple is None:
+        return NOT_RUN, "needs both the Gaussian latent and the simple model"
+    shown = f"P(all next) at {n - 1} ends next: {_show(gaussian)} vs {_show(simple)}"
+    return (PASS if beats(gaussian, simple) else FAIL), shown
+
+
+def intermediate_model_best(frozen: pd.DataFrame, budget: int):
+    """Figure 4 right: the mean steps to near-optimal (a seed that never gets there counts
+    as the budget) is lowest for a model frozen at an intermediate step, neither the first
+    nor the last."""
+    if frozen.empty:
+        return NOT_RUN, "no frozen-model runs (scripts/figure4.py frozen)"
+    steps = frozen.assign(steps=frozen["first_step"].fillna(budget))
+    means = steps.groupby("frozen_step")["steps"].mean().sort_index()
+    never = (~steps["reached"].astype(bool)).groupby(steps["frozen_step"]).sum()
+    shown = ", ".join(f"{int(k):,}: {v:,.0f} ({int(never[k])} never)" for k, v in means.items())
+    if len(means) < 3:
+        return NOT_RUN, f"needs three or more frozen steps; {shown}"
+    best = means.idxmin()
+    interior = best not in (means.index[0], means.index[-1])
+    return (PASS if interior else FAIL), f"mean steps by frozen step: {shown}"
+
+
+def smoothing_decreases(frozen: pd.DataFrame, ends: int):
+    """Figure 4 right: the predicted reward at `ends` active ends of the last frozen model is
+    below that of the first, by the rule."""
+    if frozen.empty:
+        return NOT_RUN, "no frozen-model runs (scripts/figure4.py frozen)"
+    steps = sorted(frozen["frozen_step"].unique())
+    if len(steps) < 2:
+        return NOT_RUN, "needs two or more frozen steps"
+    rows = {}
+    for step in (steps[0], steps[-1]):
+        mean, half = mean_ci(frozen.loc[frozen["frozen_step"] == step, "predicted"].dropna())
+        rows[step] = {"mean": mean, "ci95": half}
+    first, last = rows[steps[0]], rows[steps[-1]]
+    shown = (
+        f"predicted reward at {ends} ends: frozen at {int(steps[0]):,} {first['mean']:.3g} ± "
+        f"{first['ci95']:.2g}, at {int(steps[-1]):,} {last['mean']:.3g} ± {last['ci95']:.2g}"
+    )
+    return (PASS if beats(first, last) else FAIL), shown
+
+
 def figure1_prediction(outcomes: pd.DataFrame, coverage: str, predicted: dict) -> tuple[str, str]:
     """Every agent's outcome at `coverage` matches the paper's prediction; `predicted` maps
     agent to True (succeeds) or False (fails)."""

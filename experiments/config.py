@@ -7,6 +7,8 @@ import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -14,7 +16,7 @@ import agents
 import envs
 from agents import dqn
 from envs import gridworld
-from experiments import offline
+from experiments import offline, saved_models
 from experiments.grid_search import Grid
 from experiments.online import Regime
 from experiments.tuned import read_tuned_file, tuned
@@ -83,6 +85,7 @@ class Job:
     seed: int
     grid: Grid | None = None
     save_at: tuple[int, ...] = ()  # env steps at which to save the agent states
+    load_model: str | None = None  # a saved agent state whose models the members start from
 
 
 def apply_level(cfg: DictConfig) -> DictConfig:
@@ -202,12 +205,38 @@ def build(cfg: DictConfig) -> Job:
     agent = make_agent(cfg.agent, env)
     regime = make_regime(cfg)
     if cfg.kind == "grid_search":
-        if cfg.get("save_at"):
-            raise ConfigError("save_at must be [] for a grid search: only online runs save models.")
+        for key in ("save_at", "load_model"):
+            if cfg.get(key):
+                raise ConfigError(
+                    f"{key} must be empty for a grid search: only online runs use it."
+                )
         return Job(env, agent, regime, None, cfg.scale.num_seeds, cfg.seed, make_grid(cfg.grid))
     hyper = dqn.Hyper(*hyperparameters(cfg))
     save_at = check_save_at(cfg.get("save_at", []), regime)
-    return Job(env, agent, regime, hyper, cfg.scale.num_seeds, cfg.seed, save_at=save_at)
+    load_model = cfg.get("load_model")
+    if load_model is not None:
+        check_load_model(str(load_model), agent, cfg.scale.num_seeds)
+    return Job(
+        env,
+        agent,
+        regime,
+        hyper,
+        cfg.scale.num_seeds,
+        cfg.seed,
+        save_at=save_at,
+        load_model=load_model,
+    )
+
+
+def check_load_model(path: str, agent, num_seeds: int) -> None:
+    """The saved agent state must fit this run: same agent settings, env and seeds."""
+    hyper = dqn.Hyper(jnp.ones(num_seeds), jnp.ones(num_seeds))
+    keys = jax.random.split(jax.random.key(0), num_seeds)
+    template = jax.eval_shape(jax.vmap(agent.init), keys, hyper)
+    try:
+        saved_models.check_model_file(path, template)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def check_save_at(values, regime: Regime) -> tuple[int, ...]:
@@ -331,9 +360,18 @@ def run_name(*, _root_: DictConfig) -> str:
         parts.append("nospont")
     if _root_.agent.get("rollout_length", 10) != 10:  # the 1-step ablation (rollouts=one_step)
         parts.append(f"rollouts{_root_.agent.rollout_length}x{_root_.agent.num_rollouts}")
+    if _root_.agent.get("frozen"):
+        parts.append("frozen")
+    if _root_.get("load_model"):
+        parts.append(
+            f"from-{Path(str(_root_.load_model)).parent.parent.name}-"
+            f"{Path(str(_root_.load_model)).stem}"
+        )
     if _root_.seed:
         parts.append(f"seed{_root_.seed}")
     return "-".join(str(p) for p in parts)
 
 
 OmegaConf.register_new_resolver("run_name", run_name, replace=True)
+# A list as a sweep's comma-separated choices: ${csv:${some.list}} (configs/experiment/).
+OmegaConf.register_new_resolver("csv", lambda values: ",".join(map(str, values)), replace=True)

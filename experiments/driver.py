@@ -86,6 +86,7 @@ def run_online(
     program: Program | None = None,
     save_at: tuple[int, ...] = (),
     run_dir: Path | None = None,
+    model_file: Path | None = None,
 ) -> pd.DataFrame:
     """Train len(keys) members in one batched program; one row per member x evaluation.
 
@@ -93,7 +94,8 @@ def run_online(
     run that finds a checkpoint of the same configuration (`fingerprint`) resumes from it.
     A `program` compiled earlier for this width is reused. At each env step in `save_at`
     (multiples of the evaluation interval) the agent states without their replay buffers
-    are written to `run_dir`/models/step_<t>.npz (experiments/saved_models.py).
+    are written to `run_dir`/models/step_<t>.npz (experiments/saved_models.py); with a
+    `model_file` (one of those), every member starts from the model saved there.
     """
     if program is None:
         start = time.perf_counter()
@@ -101,6 +103,8 @@ def run_online(
         if progress:
             print(f"compiled in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     runner = program.init(keys, hyper)
+    if model_file is not None:
+        runner = runner._replace(agent=saved_models.load_model(model_file, runner.agent))
     first, done = 0, pd.DataFrame()
     if checkpoint_path is not None:
         resumed = checkpoint.load(checkpoint_path, runner, fingerprint)

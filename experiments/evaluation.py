@@ -52,18 +52,26 @@ def random_policy_score(env, key: jax.Array, num_runs: int = 1024, num_steps: in
     return float(jax.jit(lambda k: evaluate_policy(env, policy, k, num_runs, num_steps))(key))
 
 
-def random_transitions(env, key: jax.Array, num_envs: int = 64, num_steps: int = 16) -> Transition:
-    """Fresh transitions of the true environment under a uniform random policy, from new
-    resets (with auto-reset): the held-out data a learned model is checked against."""
+def random_transitions(
+    env, key: jax.Array, num_envs: int = 64, num_steps: int = 16, policy=None
+) -> Transition:
+    """Fresh transitions of the true environment from new resets (with auto-reset), under
+    `policy(key, t) -> action` (t: the step within the run) or a uniform random one: the
+    held-out data a learned model is checked against."""
+    if policy is None:
+
+        def policy(key, t):
+            return jax.random.randint(key, (), 0, env.num_actions)
 
     def run(key):
         reset_key, steps_key = jax.random.split(key)
         env_state, obs = env.reset(reset_key)
 
-        def step(carry, key):
+        def step(carry, inputs):
             env_state, obs = carry
+            key, t = inputs
             act_key, env_key, reset_key = jax.random.split(key, 3)
-            action = jax.random.randint(act_key, (), 0, env.num_actions)
+            action = policy(act_key, t)
             next_state, next_obs, reward, terminal = env.step(env_key, env_state, action)
             transition = Transition(obs, action, reward, terminal, next_obs, env_state)
             fresh_state, fresh_obs = env.reset(reset_key)
@@ -73,7 +81,7 @@ def random_transitions(env, key: jax.Array, num_envs: int = 64, num_steps: int =
             return (next_state, jnp.where(terminal, fresh_obs, next_obs)), transition
 
         _, transitions = jax.lax.scan(
-            step, (env_state, obs), jax.random.split(steps_key, num_steps)
+            step, (env_state, obs), (jax.random.split(steps_key, num_steps), jnp.arange(num_steps))
         )
         return transitions
 

@@ -403,3 +403,87 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
         figure.suptitle(title, fontsize=9.5)
     figure.tight_layout(rect=(0.02, 0.07, 1, 0.96 if title else 1))
     return figure
+
+
+def _mean_ci_by(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
+    """Mean of `value` over members at each `by`, with its 95% t half-width."""
+    stats = table.groupby(by)[value].apply(lambda v: pd.Series(mean_ci(v), ["mean", "half"]))
+    return stats.unstack()
+
+
+def figure4_smoothing(bins: pd.DataFrame, title: str = ""):
+    """Figure 4 left: per agent, the mean prediction per bin of active pipe-ends (over
+    members, 95% CI), against the truth. `bins` is experiments.smoothing.predictions'
+    table with an `agent` column."""
+    panels = (
+        ("reward", "active pipe-ends now", "predicted reward"),
+        ("all_ends_next", "active pipe-ends next", "predicted P(all pipe-ends active next)"),
+    )
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, (quantity, xlabel, ylabel) in zip(axes, panels):
+        rows = bins[bins["quantity"] == quantity]
+        truth = rows.groupby("active_ends")["truth"].mean()
+        ax.plot(truth.index, truth.values, "k--", marker=".", label="truth")
+        for agent, per_agent in rows.groupby("agent"):
+            stats = _mean_ci_by(per_agent, "active_ends", "predicted")
+            members = per_agent["member"].nunique()
+            ax.errorbar(
+                stats.index,
+                stats["mean"],
+                yerr=stats["half"].fillna(0.0),
+                marker="o",
+                markersize=3,
+                capsize=2,
+                label=f"{agent} ({members} seeds)",
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def figure4_frozen(reach: pd.DataFrame, probe: pd.DataFrame, budget: int, ends: int, title=""):
+    """Figure 4 right: per frozen step, the first step the fresh Q-network reaches 95% of
+    the optimal reward rate (mean over the seeds that do, 95% CI; how many never do, out
+    of how many, written above), and beside it the frozen model's predicted reward at
+    `ends` active pipe-ends. `reach` has frozen_step, first_step, reached; `probe` has
+    frozen_step, predicted."""
+    figure, ax = plt.subplots(figsize=(5.5, 3.6))
+    steps = sorted(reach["frozen_step"].unique())
+    reached = reach[reach["reached"]]
+    stats = _mean_ci_by(reached, "frozen_step", "first_step").reindex(steps)
+    orange, green = "tab:orange", "tab:green"
+    ax.errorbar(
+        steps, stats["mean"], yerr=stats["half"].fillna(0.0), color=orange, marker="o", capsize=3
+    )
+    ax.axhline(budget, color="black", linewidth=1)
+    for step, group in reach.groupby("frozen_step"):
+        never = int((~group["reached"]).sum())
+        if never:
+            ax.annotate(
+                f"{never}/{len(group)} never",
+                (step, budget),
+                textcoords="offset points",
+                xytext=(0, 4),
+                ha="center",
+                fontsize=7,
+            )
+    ax.set_xscale("log")
+    ax.set_ylim(0, budget * 1.15)
+    ax.set_xlabel("model training steps before freezing")
+    ax.set_ylabel("steps to 95% of optimal reward rate", color=orange)
+    right = ax.twinx()
+    stats = _mean_ci_by(probe, "frozen_step", "predicted").reindex(steps)
+    right.errorbar(
+        steps, stats["mean"], yerr=stats["half"].fillna(0.0), color=green, marker="s", capsize=3
+    )
+    right.set_ylabel(f"predicted reward at {ends} active ends", color=green)
+    right.set_ylim(bottom=min(0.0, float(stats["mean"].min())))
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

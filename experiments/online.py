@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from agents import dqn
 from agents.base import Agent, Transition
+from agents.models import prediction_metrics
 from experiments.evaluation import evaluate, random_transitions
 
 
@@ -96,10 +97,11 @@ def make_train(env, agent: Agent, regime: Regime):
         metrics["score"] = evaluate(
             env, agent, runner.agent, eval_key, regime.eval_runs, regime.eval_steps
         )
-        if agent.model_metrics is not None:
-            data_key, metrics_key = jax.random.split(model_key)
+        if agent.predict is not None:
+            data_key, predict_key = jax.random.split(model_key)
             held_out = random_transitions(env, data_key)
-            metrics.update(agent.model_metrics(runner.agent, held_out, metrics_key))
+            predictions = agent.predict(runner.agent, held_out, predict_key)
+            metrics.update(prediction_metrics(*predictions, held_out))
         leaves = jax.tree.leaves(runner.agent.learner.params)
         metrics["diverged"] = ~jnp.stack([jnp.isfinite(p).all() for p in leaves]).all()
         return runner._replace(key=key), metrics

@@ -108,6 +108,7 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
         fingerprint=fingerprint,
         save_at=job.save_at,
         run_dir=run_dir,
+        model_file=job.load_model,
     )
     metrics = metrics.assign(step_size=step_size, temperature=temperature, **run_columns)
 

@@ -46,3 +46,40 @@ def load_agent_state(path: Path, template):
         loaded,
         is_leaf=lambda x: _is_replay(x) or x is None,
     )
+
+
+def load_model(path: Path, agent_state):
+    """`agent_state` (batched over members) with its `model` replaced by the one saved at
+    `path`, member i's from member i's: a run that starts from a model trained elsewhere
+    (`load_model=`; with `agent.frozen=true`, Figure 4 right)."""
+    return agent_state._replace(model=load_agent_state(path, agent_state).model)
+
+
+def check_model_file(path, template) -> None:
+    """ValueError (one sentence naming `load_model`) unless `path` holds an agent state saved
+    by `save_at` whose shapes match `template` (an agent state or its shapes, batched over
+    members): the same agent settings, env and number of seeds."""
+    if getattr(template, "model", None) is None:
+        raise ValueError(
+            "load_model needs an agent with a learned model (simple_model, "
+            "gaussian_latent, categorical_latent); this agent has none."
+        )
+    if not Path(path).is_file():
+        raise ValueError(
+            f"load_model must be a file written by save_at (<run dir>/{DIR}/step_<t>.npz); "
+            f"{path} does not exist."
+        )
+    expected = jax.tree.leaves(without_replay(template))
+    with np.load(path) as saved:
+        count = sum(name.startswith("leaf") for name in saved.files)
+        shapes = [saved[f"leaf{i}"].shape for i in range(count)]
+    wanted = [tuple(x.shape) if not _is_key_shape(x) else None for x in expected]
+    if len(shapes) != len(wanted) or any(w is not None and s != w for s, w in zip(shapes, wanted)):
+        raise ValueError(
+            f"load_model must be saved by a run of the same agent settings, env and number "
+            f"of seeds ({expected[0].shape[0]}); {path} holds another agent state."
+        )
+
+
+def _is_key_shape(x) -> bool:
+    return jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)

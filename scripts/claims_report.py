@@ -27,6 +27,17 @@ FIG1_TEXT = {
 }
 
 
+# Figure 4's tables, written by scripts/figure4.py from saved models and results.
+FIG4_TABLES = (
+    ("fig4_smoothing", "figure4_left.parquet"),
+    ("fig4_frozen", "figure4_right.parquet"),
+)
+
+
+def _table(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+
+
 def fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
@@ -138,10 +149,46 @@ def judge(root: Path) -> tuple[list[claims.Verdict], dict[str, str]]:
         scale = claims.scale_of(table) if not table.empty else "-"
         verdicts.append(claims.Verdict(text, source, scale, measured, verdict))
 
+    # Figure 4: the tables scripts/figure4.py wrote beside its figures.
+    bins, frozen = (_table(root / tree / name) for tree, name in FIG4_TABLES)
+    budget = int(frozen["budget"].iloc[0]) if not frozen.empty else 0
+    ends = int(frozen["probe_ends"].iloc[0]) if not frozen.empty else 6
+    figure4 = [
+        (
+            "The models learn a smoother reward than the truth: more predicted reward at n-1 "
+            "active ends than at none, where the truth is 0 for both",
+            bins,
+            claims.smoothed_reward(bins),
+        ),
+        (
+            "The Gaussian latent also smooths the dynamics: a higher probability than the simple "
+            "model's that all ends are active next when only n-1 will be",
+            bins,
+            claims.gaussian_smooths_dynamics(bins),
+        ),
+        (
+            "A model trained for an intermediate time teaches a fresh Q-network fastest",
+            frozen,
+            claims.intermediate_model_best(frozen, budget),
+        ),
+        (
+            "Smoothing decreases with model training (predicted reward at 6 of 9 active ends, "
+            "or 2n/3)",
+            frozen,
+            claims.smoothing_decreases(frozen, ends),
+        ),
+    ]
+    for text, table, (verdict, measured) in figure4:
+        scale = ", ".join(sorted(set(table["scale"]))) if not table.empty else "-"
+        verdicts.append(claims.Verdict(text, "Figure 4", scale, measured, verdict))
+
     sources = {"Figure 1": where}
     for name in TREES:
         n = finals[name]["run_dir"].nunique() if not finals[name].empty else 0
         sources[name] = f"{root / name}/ ({n} finished runs of the largest scale)"
+    for tree, name in FIG4_TABLES:
+        path = root / tree / name
+        sources[tree] = str(path) if path.exists() else f"{path} (not made yet)"
     return verdicts, sources
 
 

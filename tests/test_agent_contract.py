@@ -71,7 +71,7 @@ def test_agent_contract(agent_name, env_name):
     assert len({jax.tree.structure(s) for s in states}) == 1
     assert len({tuple((x.shape, x.dtype) for x in jax.tree.leaves(s)) for s in states}) == 1
     assert "td_loss" in metrics
-    if agent.model_metrics is not None:
+    if agent.predict is not None:
         assert "model_loss" in metrics
 
     # The online loop: its init, then run_interval for two intervals (scanned, so that it
@@ -84,7 +84,7 @@ def test_agent_contract(agent_name, env_name):
 
     metrics = jax.jit(run, compiler_options=FAST_COMPILE)(keys, HYPER)
     assert {"td_loss", "score", "diverged"} <= set(metrics)
-    if agent.model_metrics is not None:
+    if agent.predict is not None:
         assert MODEL_COLUMNS | {"model_loss"} <= set(metrics)
     num_intervals = REGIME.total_steps // REGIME.eval_interval
     assert all(np.shape(v) == (num_intervals, SEEDS) for v in metrics.values())

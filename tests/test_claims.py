@@ -182,6 +182,64 @@ def test_figure1_predictions_pass_fail_and_not_run():
     assert claims.figure1_prediction(pd.DataFrame(), "path_to_goal", predicted)[0] == NOT_RUN
 
 
+def bins(n, **predicted) -> pd.DataFrame:
+    """Figure 4 left bins: predicted={agent_quantity_ends: [per-member values]}."""
+    rows = []
+    for key, values in predicted.items():
+        agent, quantity, ends = key.rsplit("__", 2)
+        for member, value in enumerate(values):
+            rows.append(dict(agent=agent, quantity=quantity, active_ends=int(ends),
+                             member=member, predicted=value, num_pipes=n))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_smoothed_reward_and_dynamics_are_judged_against_the_empty_bins():
+    smooth = [0.30, 0.32, 0.31]
+    flat = [0.01, -0.01, 0.0]
+    table = bins(
+        9,
+        simple_model__reward__8=smooth, simple_model__reward__0=flat,
+        gaussian_latent__reward__8=smooth, gaussian_latent__reward__0=flat,
+        gaussian_latent__all_ends_next__8=[0.2, 0.25, 0.22],
+        simple_model__all_ends_next__8=[0.01, 0.02, 0.015],
+    )  # fmt: skip
+    assert claims.smoothed_reward(table)[0] == PASS
+    assert claims.gaussian_smooths_dynamics(table)[0] == PASS
+    sharp = table.assign(predicted=table["predicted"].where(table["active_ends"] == 0, 0.0))
+    assert claims.smoothed_reward(sharp)[0] == FAIL
+    assert claims.gaussian_smooths_dynamics(sharp)[0] == FAIL
+    only_simple = table[table["agent"] == "simple_model"]
+    assert claims.smoothed_reward(only_simple)[0] == NOT_RUN
+    assert claims.smoothed_reward(pd.DataFrame())[0] == NOT_RUN
+
+
+def frozen(first_steps: dict, predicted: dict) -> pd.DataFrame:
+    rows = []
+    for step, firsts in first_steps.items():
+        for member, first in enumerate(firsts):
+            reached = first == first  # NaN: never
+            rows.append(dict(frozen_step=step, member=member, first_step=first,
+                             reached=reached, predicted=predicted[step][member]))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_intermediate_model_optimum_counts_never_as_the_budget():
+    nan = float("nan")
+    predicted = {1000: [0.5, 0.6, 0.55], 5000: [0.3, 0.3, 0.3], 20000: [0.01, 0.02, 0.0]}
+    middle = frozen({1000: [nan, 9000, nan], 5000: [3000, 4000, 5000], 20000: [8000, nan, 7000]},
+                    predicted)  # fmt: skip
+    assert claims.intermediate_model_best(middle, budget=10_000)[0] == PASS
+    assert claims.smoothing_decreases(middle, ends=6)[0] == PASS
+    # Never reaching counts as the budget: 1000's mean is (10k + 9k + 10k) / 3, the worst.
+    early = frozen({1000: [1000, 2000, 1500], 5000: [3000, 4000, 5000], 20000: [nan] * 3},
+                   predicted)  # fmt: skip
+    verdict, shown = claims.intermediate_model_best(early, budget=10_000)
+    assert verdict == FAIL and "20,000: 10,000 (3 never)" in shown
+    rising = frozen({1000: [1, 1, 1], 20000: [1, 1, 1]}, {1000: [0.0] * 3, 20000: [0.5] * 3})
+    assert claims.smoothing_decreases(rising, ends=6)[0] == FAIL
+    assert claims.intermediate_model_best(rising, budget=10)[0] == NOT_RUN
+
+
 def test_a_tree_of_several_scales_is_judged_on_the_largest():
     both = pd.concat(
         [finals(("opengrid", "high_data", 3, "er", LOW)),
@@ -203,7 +261,7 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == 11
+    assert report.count(f"| {NOT_RUN} |") == 15
     bad = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
         capture_output=True, text=True,

@@ -349,7 +349,8 @@ def test_simple_model_learns_procmaze():
     start = time.perf_counter()
     trained, losses = train(models.start_training(model.init(init_key)), data, train_key)
     state = models.ModelState(learner=None, replay=None, model=trained)  # metrics read .model
-    metrics = jax.tree.map(float, agent.model_metrics(state, held_out, metrics_key))
+    predictions = agent.predict(state, held_out, metrics_key)
+    metrics = jax.tree.map(float, models.prediction_metrics(*predictions, held_out))
     print(f"{num_steps} model steps in {time.perf_counter() - start:.1f}s: {metrics}")
 
     continues = ~np.asarray(held_out.terminal)
