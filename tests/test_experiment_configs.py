@@ -21,23 +21,27 @@ FIG3_PAPER_LEVELS = (
     + [f"buttongrid-{b}" for b in range(1, 6)]
     + [f"panflute-{n}" for n in range(3, 10)]
 )
-EXPECTED = {  # experiment: (agents, results_root, {scale: (num_seeds, steps_fraction, levels)})
+CPU_MODEL_AGENTS = ["simple_model", "gaussian_latent", "perfect_model"]
+EXPECTED = {  # experiment: (results_root, {scale: (agents, num_seeds, steps_fraction, levels)})
     "ablation_rollout": (
-        MODEL_AGENTS,
         "results/ablation_rollout",
-        {"paper": (30, 1.0, FIG3_PAPER_LEVELS), "cpu": (3, 0.015, ["panflute-3"])},
+        {
+            "paper": (MODEL_AGENTS, 30, 1.0, FIG3_PAPER_LEVELS),
+            "cpu": (CPU_MODEL_AGENTS, 3, 0.015, ["panflute-3"]),
+        },
     ),
     "ablation_spontaneous": (
-        ALL_AGENTS,
         "results/ablation_spontaneous",
-        {"paper": (30, 1.0, FIG3_PAPER_LEVELS), "cpu": (3, 0.015, ["panflute-3", "panflute-4"])},
+        {
+            "paper": (ALL_AGENTS, 30, 1.0, FIG3_PAPER_LEVELS),
+            "cpu": (ALL_AGENTS[:4], 3, 0.015, ["panflute-4"]),
+        },
     ),
     "appendix_c": (
-        ["er", "simple_model"],
         "results/appendix_c",
         {
-            "paper": (30, 1.0, [f"opengrid-{n}" for n in range(3, 9)]),
-            "cpu": (3, 0.015, ["opengrid-3", "opengrid-4"]),
+            "paper": (["er", "simple_model"], 30, 1.0, [f"opengrid-{n}" for n in range(3, 9)]),
+            "cpu": (["er", "simple_model"], 3, 0.015, ["opengrid-3", "opengrid-4"]),
         },
     ),
 }
@@ -56,8 +60,8 @@ def sweep_params(cfg) -> dict[str, list[str]]:
 @pytest.mark.parametrize("scale", ["paper", "cpu"])
 @pytest.mark.parametrize("experiment", sorted(EXPECTED))
 def test_an_experiment_composes_with_its_sweep_and_budget(experiment, scale):
-    agents, root, budgets = EXPECTED[experiment]
-    num_seeds, fraction, levels = budgets[scale]
+    root, budgets = EXPECTED[experiment]
+    agents, num_seeds, fraction, levels = budgets[scale]
     cfg = compose_config([f"experiment={experiment}", f"scale={scale}"], hydra_config=True)
     params = sweep_params(cfg)
     assert params["agent"] == agents and params["level"] == levels
@@ -127,3 +131,30 @@ def test_figure3_draws_the_rollout_ablation_a_line_per_agent_and_length(tmp_path
     ]
     bad = subprocess.run([*command, "--by", "agent,nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+@pytest.mark.parametrize("scale", ["paper", "cpu"])
+def test_figure4_configs_chain_the_source_run_to_the_frozen_runs(scale):
+    smoothing = compose_config(["experiment=fig4_smoothing", f"scale={scale}"], True)
+    assert sweep_params(smoothing) == {"agent": ["simple_model", "gaussian_latent"]}
+    assert smoothing.level == "panflute-9" and list(smoothing.save_at) == [10_000]
+    assert smoothing.regime.total_steps * smoothing.scale.steps_fraction == 10_000
+    assert smoothing.scale.num_seeds == {"paper": 30, "cpu": 5}[scale]
+
+    source = compose_config(["experiment=fig4_source", f"scale={scale}"], True)
+    frozen_steps = list(source.save_at)
+    assert source.agent.name == "simple_model" and not source.agent.frozen
+    # The source run ends at its last save; the frozen runs start from each save.
+    assert source.regime.total_steps * source.scale.steps_fraction == frozen_steps[-1]
+    assert source.hydra.run.dir == f"results/fig4_frozen/source-{scale}"
+    frozen = compose_config(["experiment=fig4_frozen", f"scale={scale}"], True)
+    assert [int(s) for s in sweep_params(frozen)["frozen_step"]] == frozen_steps
+    member = compose_config(
+        ["experiment=fig4_frozen", f"scale={scale}", f"frozen_step={frozen_steps[0]}"]
+    )
+    assert member.agent.frozen and member.agent.name == "simple_model"
+    assert member.load_model == (f"{source.hydra.run.dir}/models/step_{frozen_steps[0]}.npz")
+    assert member.level == source.level and member.scale.num_seeds == source.scale.num_seeds
+    if scale == "paper":
+        assert member.level == "panflute-9" and member.scale.steps_fraction == 1.0
+        assert member.scale.num_seeds == 30
