@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 from experiments.results import mean_ci  # noqa: E402
 
@@ -473,9 +473,14 @@ def figure4_frozen(reach: pd.DataFrame, probe: pd.DataFrame, budget: int, ends: 
                 fontsize=7,
             )
     ax.set_xscale("log")
+    ax.set_xticks(steps, [f"{step / 1000:g}k" for step in steps])
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_ylim(0, budget * 1.15)
     ax.set_xlabel("model training steps before freezing")
-    ax.set_ylabel("steps to 95% of optimal reward rate", color=orange)
+    ax.set_ylabel(
+        f"steps to 95% of optimal reward rate\n({reach['member'].nunique()} seeds each)",
+        color=orange,
+    )
     right = ax.twinx()
     stats = _mean_ci_by(probe, "frozen_step", "predicted").reindex(steps)
     right.errorbar(

@@ -226,15 +226,19 @@ def frozen(first_steps: dict, predicted: dict) -> pd.DataFrame:
 def test_the_intermediate_model_optimum_counts_never_as_the_budget():
     nan = float("nan")
     predicted = {1000: [0.5, 0.6, 0.55], 5000: [0.3, 0.3, 0.3], 20000: [0.01, 0.02, 0.0]}
-    middle = frozen({1000: [nan, 9000, nan], 5000: [3000, 4000, 5000], 20000: [8000, nan, 7000]},
+    middle = frozen({1000: [nan, 9000, nan], 5000: [3000, 3500, 4000], 20000: [8000, nan, 9000]},
                     predicted)  # fmt: skip
     assert claims.intermediate_model_best(middle, budget=10_000)[0] == PASS
+    # Lowest in the middle but not separated from the last frozen step: not established.
+    close = frozen({1000: [nan, 9000, nan], 5000: [3000, 3500, 4000], 20000: [3000, 6000, 5000]},
+                   predicted)  # fmt: skip
+    assert claims.intermediate_model_best(close, budget=10_000)[0] == FAIL
     assert claims.smoothing_decreases(middle, ends=6)[0] == PASS
     # Never reaching counts as the budget: 1000's mean is (10k + 9k + 10k) / 3, the worst.
     early = frozen({1000: [1000, 2000, 1500], 5000: [3000, 4000, 5000], 20000: [nan] * 3},
                    predicted)  # fmt: skip
     verdict, shown = claims.intermediate_model_best(early, budget=10_000)
-    assert verdict == FAIL and "20,000: 10,000 (3 never)" in shown
+    assert verdict == FAIL and "20,000: 10,000 ± 0 (3 never)" in shown
     rising = frozen({1000: [1, 1, 1], 20000: [1, 1, 1]}, {1000: [0.0] * 3, 20000: [0.5] * 3})
     assert claims.smoothing_decreases(rising, ends=6)[0] == FAIL
     assert claims.intermediate_model_best(rising, budget=10)[0] == NOT_RUN

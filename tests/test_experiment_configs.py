@@ -41,7 +41,7 @@ EXPECTED = {  # experiment: (results_root, {scale: (agents, num_seeds, steps_fra
         "results/appendix_c",
         {
             "paper": (["er", "simple_model"], 30, 1.0, [f"opengrid-{n}" for n in range(3, 9)]),
-            "cpu": (["er", "simple_model"], 3, 0.015, ["opengrid-3", "opengrid-4"]),
+            "cpu": (["er", "simple_model"], 3, 0.015, ["opengrid-3", "opengrid-4", "opengrid-6"]),
         },
     ),
 }
