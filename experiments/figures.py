@@ -407,6 +407,8 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
 
 def _mean_ci_by(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
     """Mean of `value` over members at each `by`, with its 95% t half-width."""
+    if table.empty:  # e.g. no seed reached near-optimal at any frozen step
+        return pd.DataFrame(columns=["mean", "half"], dtype=float)
     stats = table.groupby(by)[value].apply(lambda v: pd.Series(mean_ci(v), ["mean", "half"]))
     return stats.unstack()
 

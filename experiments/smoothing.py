@@ -23,6 +23,7 @@ from omegaconf import OmegaConf
 from agents import dqn
 from envs.panflute import PanFlute, pipe_layout
 from experiments import checkpoint, config, saved_models
+from experiments.claims import largest_scale
 from experiments.driver import member_keys
 from experiments.evaluation import random_transitions
 
@@ -120,7 +121,7 @@ def first_near_optimal(metrics: pd.DataFrame, num_pipes: int) -> pd.DataFrame:
 
 def smoothing_table(root, step: int = 10_000, seed: int = 0, **sizes) -> pd.DataFrame:
     """Figure 4 left's bins for every run below `root` that saved its models at `step`,
-    with the run's agent, scale and directory as columns."""
+    with the run's agent, scale and directory as columns (the largest scale present)."""
     tables = []
     for model_file in sorted(Path(root).rglob(f"{saved_models.DIR}/step_{step}.npz")):
         run_dir = model_file.parent.parent
@@ -136,7 +137,7 @@ def smoothing_table(root, step: int = 10_000, seed: int = 0, **sizes) -> pd.Data
                 step=step,
             )
         )
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return largest_scale(pd.concat(tables, ignore_index=True)) if tables else pd.DataFrame()
 
 
 def default_probe_ends(num_pipes: int) -> int:
@@ -148,8 +149,9 @@ def frozen_tables(metrics: pd.DataFrame, ends: int | None = None, seed: int = 0,
     """Figure 4 right from the runs of experiment=fig4_frozen (`metrics` as
     results.load_runs reads them): per frozen step and seed, the first step the Q-network
     reached 95% of the optimal reward rate (`reach`), and the frozen model's mean predicted
-    reward at `ends` active ends (`probe`, from the source run's saved models)."""
-    frozen = metrics[metrics["agent.frozen"].astype(bool)]
+    reward at `ends` active ends (`probe`, from the source run's saved models). Runs of the
+    largest scale present only: seeds of different budgets never pool."""
+    frozen = largest_scale(metrics[metrics["agent.frozen"].astype(bool)])
     reach, probe = [], []
     for frozen_step, runs in frozen.groupby("frozen_step"):
         num_pipes = int(runs["complexity"].iloc[0])

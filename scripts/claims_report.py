@@ -6,6 +6,7 @@ python scripts/claims_report.py --root results --out results/claims.md
 """
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def finals_of(tree: Path) -> pd.DataFrame:
 
 def figure1_outcomes(root: Path) -> tuple[pd.DataFrame, str, str]:
     """The outcomes table of the finished Figure 1 run of the largest scale (from
-    ROOT/fig1 first, then the newest), its scale and where it was."""
+    ROOT/fig1 first, then without hyperparameter overrides, then the newest), its scale and
+    where it was."""
     found = []
     for path in root.rglob("outcomes.parquet"):
         run_dir = path.parent
@@ -65,9 +67,15 @@ def figure1_outcomes(root: Path) -> tuple[pd.DataFrame, str, str]:
         config = yaml.safe_load((run_dir / results.CONFIG).read_text()) or {}
         scale = (config.get("scale") or {}).get("name", "?")
         rank = claims.SCALES.index(scale) if scale in claims.SCALES else len(claims.SCALES)
-        # results/fig1 is the experiment's own tree; elsewhere lie one-off runs.
+        # results/fig1 is the experiment's own tree; elsewhere lie one-off runs. A run with
+        # step_size= or temperature= overrides is a sensitivity check, not the figure.
         elsewhere = root / "fig1" not in path.parents
-        found.append((rank, elsewhere, -path.stat().st_mtime, path, scale))
+        offline = config.get("offline") or {}
+        overridden = not all(
+            math.isclose(config.get(k, 0.0), offline.get(k, 0.0), rel_tol=1e-6)
+            for k in ("step_size", "temperature")
+        )
+        found.append((rank, elsewhere, overridden, -path.stat().st_mtime, path, scale))
     if not found:
         return pd.DataFrame(), "-", "no finished Figure 1 run (outcomes.parquet)"
     *_, path, scale = min(found)

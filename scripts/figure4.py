@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from experiments import figures, results, smoothing
+from experiments.claims import largest_scale
 
 
 def fail(message: str) -> None:
@@ -39,7 +40,7 @@ def right(args) -> None:
     if metrics.empty or "agent.frozen" not in metrics or not metrics["agent.frozen"].any():
         fail(f"no finished frozen-model runs under {args.root} (experiment=fig4_frozen).")
     reach, probe, ends = smoothing.frozen_tables(metrics, args.ends, num_steps=args.steps)
-    frozen = metrics[metrics["agent.frozen"].astype(bool)]
+    frozen = largest_scale(metrics[metrics["agent.frozen"].astype(bool)])
     budget = int(frozen["step"].max())
     scale = ", ".join(sorted(frozen["scale"].unique()))
     title = args.title or (

@@ -1,9 +1,11 @@
 """The claim judges of experiments/claims.py on hand-made tables, one test per verdict."""
 
+import os
 import subprocess
 import sys
 
 import pandas as pd
+import yaml
 
 from experiments import claims
 from experiments.claims import FAIL, NOT_JUDGED, NOT_RUN, PASS
@@ -271,3 +273,22 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.startswith("error: --root")
+
+
+def test_the_report_reads_figure1_from_the_run_without_hyperparameter_overrides(tmp_path):
+    sys.path.insert(0, "scripts")
+    import claims_report
+
+    for name, temperature, succeeded in (("fig1-cpu", 1.0, True), ("fig1-cpu-tau2.0", 2.0, False)):
+        run_dir = tmp_path / "fig1" / name
+        run_dir.mkdir(parents=True)
+        config = {"scale": {"name": "cpu"}, "step_size": 3.0000001e-4, "temperature": temperature,
+                  "offline": {"step_size": 3e-4, "temperature": 1.0}}  # fmt: skip
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+        pd.DataFrame({"succeeded": [succeeded]}).to_parquet(run_dir / "outcomes.parquet")
+        (run_dir / "summary.json").write_text("{}")  # written last: the run is finished
+    newer = tmp_path / "fig1" / "fig1-cpu-tau2.0" / "outcomes.parquet"
+    os.utime(newer, (newer.stat().st_mtime + 60,) * 2)  # the override run is the newest
+    outcomes, scale, where = claims_report.figure1_outcomes(tmp_path)
+    assert where.endswith("fig1/fig1-cpu/outcomes.parquet") and scale == "cpu"
+    assert outcomes["succeeded"].tolist() == [True]

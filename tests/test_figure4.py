@@ -1,6 +1,9 @@
 """Figure 4's machinery: the in-order data policy, binning of model predictions, the
 first step near optimal, the frozen-model agent and starting a run from a saved model."""
 
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -147,3 +150,52 @@ def test_a_model_file_that_does_not_fit_the_run_is_refused_in_one_sentence(
     overrides = [f"load_model={saved_model}" if o == "LOAD" else o for o in overrides]
     with pytest.raises(ConfigError, match=message):
         _job(overrides)
+
+
+def test_figure4_scripts_draw_both_panels_from_cli_runs(tmp_path):
+    """The whole pipeline on a toy: a source run saving models, two frozen runs started
+    from them, then scripts/figure4.py for both panels."""
+    tiny = [
+        "level=panflute-3",
+        "regime.total_steps=300",
+        "regime.eval_interval=100",
+        "regime.learning_starts=50",
+        "scale.steps_fraction=1",
+        "scale.num_seeds=2",
+        "step_size=1e-3",
+        "temperature=1",
+        "progress=false",
+        "agent=simple_model",
+        "+agent.hidden=[8]",
+        "agent.model_batch_size=4",
+    ]
+    mbgen = [sys.executable, "-m", "experiments.run", *tiny]
+    source = tmp_path / "fig4" / "source"
+    done = subprocess.run(
+        [*mbgen, "save_at=[100,200]", f"hydra.run.dir={source}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    for step in (100, 200):
+        model = source / "models" / f"step_{step}.npz"
+        frozen = [f"load_model={model}", "agent.frozen=true", f"+frozen_step={step}"]
+        run_dir = tmp_path / "fig4" / f"frozen{step}"
+        done = subprocess.run(
+            [*mbgen, *frozen, f"hydra.run.dir={run_dir}"], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert "model_loss" not in pd.read_parquet(run_dir / "metrics.parquet")
+
+    script = [sys.executable, "scripts/figure4.py"]
+    for panel, step in (("smoothing", ["--step", "200"]), ("frozen", [])):
+        done = subprocess.run(
+            [*script, panel, str(tmp_path / "fig4"), "--steps", "50", *step],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    left = pd.read_parquet(tmp_path / "fig4" / "figure4_left.parquet")
+    assert set(left["quantity"]) == {"reward", "all_ends_next"} and set(left["member"]) == {0, 1}
+    right = pd.read_parquet(tmp_path / "fig4" / "figure4_right.parquet")
+    assert sorted(right["frozen_step"].unique()) == [100, 200] and len(right) == 4
+    assert (right["probe_ends"] == 2).all() and (right["budget"] == 300).all()
+    assert (tmp_path / "fig4" / "figure4_right.png").stat().st_size > 0
