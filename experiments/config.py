@@ -7,8 +7,6 @@ import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -230,11 +228,8 @@ def build(cfg: DictConfig) -> Job:
 
 def check_load_model(path: str, agent, num_seeds: int) -> None:
     """The saved agent state must fit this run: same agent settings, env and seeds."""
-    hyper = dqn.Hyper(jnp.ones(num_seeds), jnp.ones(num_seeds))
-    keys = jax.random.split(jax.random.key(0), num_seeds)
-    template = jax.eval_shape(jax.vmap(agent.init), keys, hyper)
     try:
-        saved_models.check_model_file(path, template)
+        saved_models.check_model_file(path, saved_models.state_shapes(agent, num_seeds))
     except ValueError as error:
         raise ConfigError(str(error)) from None
 

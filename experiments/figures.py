@@ -13,12 +13,19 @@ from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 from experiments.results import mean_ci  # noqa: E402
 
 
+def _mean_ci_by(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
+    """Mean of `value` over members at each `by`, with its 95% t half-width."""
+    if table.empty:  # e.g. no seed reached near-optimal at any frozen step
+        return pd.DataFrame(columns=["mean", "half"], dtype=float)
+    stats = table.groupby(by)[value].apply(lambda v: pd.Series(mean_ci(v), ["mean", "half"]))
+    return stats.unstack()
+
+
 def curve_with_ci(metrics: pd.DataFrame, ax, label=None, value="score", **style):
     """Mean over non-diverged members at each evaluation step, with its 95% t CI."""
     diverged = metrics.groupby("member")["diverged"].transform("any")
     kept = metrics[~diverged]
-    stats = kept.groupby("step")[value].apply(lambda v: pd.Series(mean_ci(v), ["mean", "half"]))
-    stats = stats.unstack()
+    stats = _mean_ci_by(kept, "step", value)
     line = ax.plot(stats.index, stats["mean"], label=label, **style)[0]
     half = stats["half"].fillna(0.0)
     ax.fill_between(
@@ -405,14 +412,6 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
     return figure
 
 
-def _mean_ci_by(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
-    """Mean of `value` over members at each `by`, with its 95% t half-width."""
-    if table.empty:  # e.g. no seed reached near-optimal at any frozen step
-        return pd.DataFrame(columns=["mean", "half"], dtype=float)
-    stats = table.groupby(by)[value].apply(lambda v: pd.Series(mean_ci(v), ["mean", "half"]))
-    return stats.unstack()
-
-
 def figure4_smoothing(bins: pd.DataFrame, title: str = ""):
     """Figure 4 left: per agent, the mean prediction per bin of active pipe-ends (over
     members, 95% CI), against the truth. `bins` is experiments.smoothing.predictions'
@@ -448,22 +447,22 @@ def figure4_smoothing(bins: pd.DataFrame, title: str = ""):
     return figure
 
 
-def figure4_frozen(reach: pd.DataFrame, probe: pd.DataFrame, budget: int, ends: int, title=""):
-    """Figure 4 right: per frozen step, the first step the fresh Q-network reaches 95% of
-    the optimal reward rate (mean over the seeds that do, 95% CI; how many never do, out
-    of how many, written above), and beside it the frozen model's predicted reward at
-    `ends` active pipe-ends. `reach` has frozen_step, first_step, reached; `probe` has
-    frozen_step, predicted."""
+def figure4_frozen(table: pd.DataFrame, title: str = ""):
+    """Figure 4 right from experiments.smoothing.frozen_table: per frozen step, the first
+    step the fresh Q-network reaches 95% of the optimal reward rate (mean over the seeds
+    that do, 95% CI; how many never do, out of how many, written above the budget line),
+    and beside it the frozen model's predicted reward at the probed number of active ends."""
+    budget, ends = int(table["budget"].iloc[0]), int(table["probe_ends"].iloc[0])
     figure, ax = plt.subplots(figsize=(5.5, 3.6))
-    steps = sorted(reach["frozen_step"].unique())
-    reached = reach[reach["reached"]]
+    steps = sorted(table["frozen_step"].unique())
+    reached = table[table["reached"]]
     stats = _mean_ci_by(reached, "frozen_step", "first_step").reindex(steps)
     orange, green = "tab:orange", "tab:green"
     ax.errorbar(
         steps, stats["mean"], yerr=stats["half"].fillna(0.0), color=orange, marker="o", capsize=3
     )
     ax.axhline(budget, color="black", linewidth=1)
-    for step, group in reach.groupby("frozen_step"):
+    for step, group in table.groupby("frozen_step"):
         never = int((~group["reached"]).sum())
         if never:
             ax.annotate(
@@ -480,11 +479,11 @@ def figure4_frozen(reach: pd.DataFrame, probe: pd.DataFrame, budget: int, ends: 
     ax.set_ylim(0, budget * 1.15)
     ax.set_xlabel("model training steps before freezing")
     ax.set_ylabel(
-        f"steps to 95% of optimal reward rate\n({reach['member'].nunique()} seeds each)",
+        f"steps to 95% of optimal reward rate\n({table['member'].nunique()} seeds each)",
         color=orange,
     )
     right = ax.twinx()
-    stats = _mean_ci_by(probe, "frozen_step", "predicted").reindex(steps)
+    stats = _mean_ci_by(table, "frozen_step", "predicted").reindex(steps)
     right.errorbar(
         steps, stats["mean"], yerr=stats["half"].fillna(0.0), color=green, marker="s", capsize=3
     )

@@ -9,8 +9,10 @@ bulk of a state (100k transitions each) and an analysis of the model does not ne
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from agents import dqn
 from agents.replay import Replay
 from experiments import checkpoint
 
@@ -46,6 +48,13 @@ def load_agent_state(path: Path, template):
         loaded,
         is_leaf=lambda x: _is_replay(x) or x is None,
     )
+
+
+def state_shapes(agent, members: int):
+    """The shapes of `agent`'s state batched over `members` (nothing is computed)."""
+    hyper = dqn.Hyper(jnp.ones(members), jnp.ones(members))
+    keys = jax.random.split(jax.random.key(0), members)
+    return jax.eval_shape(jax.vmap(agent.init), keys, hyper)
 
 
 def load_model(path: Path, agent_state):

@@ -20,11 +20,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from agents import dqn
 from envs.panflute import PanFlute, pipe_layout
 from experiments import checkpoint, config, saved_models
 from experiments.claims import largest_scale
-from experiments.driver import member_keys
 from experiments.evaluation import random_transitions
 
 IN_ORDER = 0.8  # probability of playing the next action of the order (else uniform)
@@ -99,9 +97,7 @@ def load_saved(run_dir: Path, step: int):
     cfg = OmegaConf.load(Path(run_dir) / "config.yaml")
     env = config.make_env(cfg.env)
     agent = config.make_agent(cfg.agent, env)
-    members = cfg.scale.num_seeds
-    hyper = dqn.Hyper(jnp.ones(members), jnp.ones(members))
-    template = jax.eval_shape(jax.vmap(agent.init), member_keys(0, members), hyper)
+    template = saved_models.state_shapes(agent, cfg.scale.num_seeds)
     with np.load(saved_models.path_for(run_dir, step)) as saved:
         states = checkpoint.from_arrays(saved, saved_models.without_replay(template))
     return env, agent, states
@@ -145,21 +141,28 @@ def default_probe_ends(num_pipes: int) -> int:
     return round(num_pipes * 6 / 9)
 
 
-def frozen_tables(metrics: pd.DataFrame, ends: int | None = None, seed: int = 0, **sizes):
+def frozen_table(metrics: pd.DataFrame, ends: int | None = None, seed: int = 0, **sizes):
     """Figure 4 right from the runs of experiment=fig4_frozen (`metrics` as
-    results.load_runs reads them): per frozen step and seed, the first step the Q-network
-    reached 95% of the optimal reward rate (`reach`), and the frozen model's mean predicted
-    reward at `ends` active ends (`probe`, from the source run's saved models). Runs of the
-    largest scale present only: seeds of different budgets never pool."""
+    results.load_runs reads them), one row per frozen step and seed: the first step its
+    Q-network reached 95% of the optimal reward rate, and the frozen model's mean predicted
+    reward at `ends` active ends (default 2n/3; from the source run's saved models), with
+    the run's budget, scale and pipe count. Runs of the largest scale present only: seeds
+    of different budgets never pool."""
     frozen = largest_scale(metrics[metrics["agent.frozen"].astype(bool)])
-    reach, probe = [], []
+    num_pipes = int(frozen["complexity"].iloc[0])
+    ends = default_probe_ends(num_pipes) if ends is None else ends
+    tables = []
     for frozen_step, runs in frozen.groupby("frozen_step"):
-        num_pipes = int(runs["complexity"].iloc[0])
-        ends = default_probe_ends(num_pipes) if ends is None else ends
-        reach.append(first_near_optimal(runs, num_pipes).assign(frozen_step=frozen_step))
+        reach = first_near_optimal(runs, num_pipes)
         source = Path(runs["load_model"].iloc[0]).parent.parent
         env, agent, states = load_saved(source, int(frozen_step))
         bins = predictions(env, agent, states, jax.random.key(seed), **sizes)
-        at = bins[(bins["quantity"] == "reward") & (bins["active_ends"] == ends)]
-        probe.append(at[["member", "predicted", "count"]].assign(frozen_step=frozen_step))
-    return pd.concat(reach, ignore_index=True), pd.concat(probe, ignore_index=True), ends
+        probe = bins[(bins["quantity"] == "reward") & (bins["active_ends"] == ends)]
+        table = reach.merge(probe[["member", "predicted", "count"]], on="member", how="left")
+        tables.append(table.assign(frozen_step=frozen_step))
+    return pd.concat(tables, ignore_index=True).assign(
+        probe_ends=ends,
+        budget=int(frozen["step"].max()),
+        scale=frozen["scale"].iloc[0],
+        num_pipes=num_pipes,
+    )

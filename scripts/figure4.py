@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from experiments import figures, results, smoothing
-from experiments.claims import largest_scale
 
 
 def fail(message: str) -> None:
@@ -39,20 +38,14 @@ def right(args) -> None:
     metrics = results.load_runs(args.root)
     if metrics.empty or "agent.frozen" not in metrics or not metrics["agent.frozen"].any():
         fail(f"no finished frozen-model runs under {args.root} (experiment=fig4_frozen).")
-    reach, probe, ends = smoothing.frozen_tables(metrics, args.ends, num_steps=args.steps)
-    frozen = largest_scale(metrics[metrics["agent.frozen"].astype(bool)])
-    budget = int(frozen["step"].max())
-    scale = ", ".join(sorted(frozen["scale"].unique()))
+    table = smoothing.frozen_table(metrics, args.ends, num_steps=args.steps)
     title = args.title or (
-        f"{int(frozen['complexity'].iloc[0])}-pipe PanFlute, Q trained on frozen simple "
-        f"models ({scale} scale)"
+        f"{table['num_pipes'].iloc[0]}-pipe PanFlute, Q trained on frozen simple models "
+        f"({table['scale'].iloc[0]} scale)"
     )
-    figure = figures.figure4_frozen(reach, probe, budget, ends, title)
+    figure = figures.figure4_frozen(table, title)
     out = args.out or args.root / "figure4_right.png"
     results.write_figure(figure, out)
-    table = reach.merge(probe, on=["frozen_step", "member"], how="left").assign(
-        probe_ends=ends, budget=budget, scale=scale, num_pipes=int(frozen["complexity"].iloc[0])
-    )
     results.write_table(table, out.with_suffix(".parquet"))
     print(f"wrote {out} and {out.with_suffix('.parquet')}")
 

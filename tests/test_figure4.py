@@ -155,20 +155,7 @@ def test_a_model_file_that_does_not_fit_the_run_is_refused_in_one_sentence(
 def test_figure4_scripts_draw_both_panels_from_cli_runs(tmp_path):
     """The whole pipeline on a toy: a source run saving models, two frozen runs started
     from them, then scripts/figure4.py for both panels."""
-    tiny = [
-        "level=panflute-3",
-        "regime.total_steps=300",
-        "regime.eval_interval=100",
-        "regime.learning_starts=50",
-        "scale.steps_fraction=1",
-        "scale.num_seeds=2",
-        "step_size=1e-3",
-        "temperature=1",
-        "progress=false",
-        "agent=simple_model",
-        "+agent.hidden=[8]",
-        "agent.model_batch_size=4",
-    ]
+    tiny = [*ARGS, "level=panflute-3"]  # 3 pipes: the probe is at 2 of 3 ends
     mbgen = [sys.executable, "-m", "experiments.run", *tiny]
     source = tmp_path / "fig4" / "source"
     done = subprocess.run(

@@ -95,19 +95,22 @@ def test_updates_start_at_learning_starts_and_the_target_is_copied_on_the_step_s
     assert np.isnan(metrics["td_loss"])  # no update before learning starts
 
 
+# Two evaluations of 20 steps, learning from step 5, target copied every 4 steps.
+TINY = Regime(
+    total_steps=40,
+    updates_per_step=1,
+    target_update_frequency=4,
+    eval_interval=20,
+    learning_starts=5,
+    eval_runs=2,
+    eval_steps=5,
+)
+
+
 def _tiny_run(seed):
     env = Countdown(length=3)
-    regime = Regime(
-        total_steps=40,
-        updates_per_step=1,
-        target_update_frequency=4,
-        eval_interval=20,
-        learning_starts=5,
-        eval_runs=2,
-        eval_steps=5,
-    )
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
-    return run_online(env, small_er(env), regime, hyper, member_keys(seed, 2), progress=False)
+    return run_online(env, small_er(env), TINY, hyper, member_keys(seed, 2), progress=False)
 
 
 def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_does_not():
@@ -119,20 +122,11 @@ def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_does_not():
 
 def test_a_diverging_seed_is_marked_and_excluded_while_the_others_go_on_unharmed():
     env = Countdown(length=3)
-    regime = Regime(
-        total_steps=40,
-        updates_per_step=1,
-        target_update_frequency=4,
-        eval_interval=20,
-        learning_starts=5,
-        eval_runs=2,
-        eval_steps=5,
-    )
     keys = member_keys(0, 2)
     both = run_online(
         env,
         small_er(env),
-        regime,
+        TINY,
         dqn.Hyper(jnp.array([1e-3, 1e30]), jnp.array([1.0, 1.0])),
         keys,
         progress=False,
@@ -140,7 +134,7 @@ def test_a_diverging_seed_is_marked_and_excluded_while_the_others_go_on_unharmed
     alone = run_online(
         env,
         small_er(env),
-        regime,
+        TINY,
         dqn.Hyper(jnp.array([1e-3]), jnp.array([1.0])),
         keys[:1],
         progress=False,
@@ -157,22 +151,13 @@ def test_a_diverging_seed_is_marked_and_excluded_while_the_others_go_on_unharmed
 def test_members_run_in_blocks_give_the_same_metrics_as_one_wide_vmap():
     # 5 members in blocks of 2: two full blocks and a remainder of one.
     env = Countdown(length=3)
-    regime = Regime(
-        total_steps=40,
-        updates_per_step=1,
-        target_update_frequency=4,
-        eval_interval=20,
-        learning_starts=5,
-        eval_runs=2,
-        eval_steps=5,
-    )
     agent = small_er(env)
     hyper = dqn.Hyper(jnp.geomspace(1e-4, 1e-2, 5), jnp.linspace(0.5, 2.0, 5))
     keys = member_keys(3, 5)
 
     def run(block):
-        program = compile_program(env, agent, regime, 5, block=block)
-        return run_online(env, agent, regime, hyper, keys, progress=False, program=program)
+        program = compile_program(env, agent, TINY, 5, block=block)
+        return run_online(env, agent, TINY, hyper, keys, progress=False, program=program)
 
     blocked, wide = run(2), run(0)
     np.testing.assert_allclose(blocked["td_loss"], wide["td_loss"], rtol=1e-5)
