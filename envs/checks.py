@@ -1,0 +1,81 @@
+"""Settings checks shared by every layer (envs, agents, experiments).
+
+Each raises ValueError with one sentence: "KEY must be WHAT; got VALUE." The key is the one
+a user writes on the command line (env.grid_size, agent.batch_size, scale.num_seeds), so the
+message says exactly what to change. Bools are not numbers here: a stray `true` where a count
+belongs is a mistake, not a 1.
+"""
+
+from collections.abc import Sequence
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_list(values) -> bool:
+    # Lists, tuples and OmegaConf's ListConfig; a string is not a list of settings.
+    return isinstance(values, Sequence) and not isinstance(values, str) and len(values) > 0
+
+
+def _fail(key: str, what: str, value) -> None:
+    raise ValueError(f"{key} must be {what}; got {value!r}.")
+
+
+def positive_int(key: str, value) -> None:
+    if not (_is_int(value) and value > 0):
+        _fail(key, "a positive integer", value)
+
+
+def positive_number(key: str, value) -> None:
+    if not (_is_number(value) and value > 0):
+        _fail(key, "a positive number", value)
+
+
+def one_of(key: str, value, allowed) -> None:
+    if value not in allowed:
+        _fail(key, f"one of {', '.join(map(str, allowed))}", value)
+
+
+def number_in(key: str, value, low: float, high: float) -> None:
+    if not (_is_number(value) and low <= value <= high):
+        _fail(key, f"a number from {low} to {high}", value)
+
+
+def boolean(key: str, value) -> None:
+    # A real bool, so that a stray 0/1 or "false" string is caught.
+    if not isinstance(value, bool):
+        _fail(key, "true or false", value)
+
+
+def integer_at_least(key: str, value, low: int) -> None:
+    if not (_is_int(value) and value >= low):
+        _fail(key, f"an integer >= {low}", value)
+
+
+def integer_in(key: str, value, low: int, high: int, high_name: str = "") -> None:
+    """`high_name` says where a derived bound comes from, e.g. "env.grid_size**2"."""
+    if not (_is_int(value) and low <= value <= high):
+        upper = f"{high_name} = {high}" if high_name else f"{high}"
+        _fail(key, f"an integer from {low} to {upper}", value)
+
+
+def number_at_least(key: str, value, low: float) -> None:
+    if not (_is_number(value) and value >= low):
+        _fail(key, f"a number >= {low}", value)
+
+
+def positive_ints(key: str, values) -> None:
+    """A non-empty list of positive integers, e.g. hidden-layer widths."""
+    if not (_is_list(values) and all(_is_int(v) and v > 0 for v in values)):
+        _fail(key, "a non-empty list of positive integers", values)
+
+
+def integers(key: str, values) -> None:
+    """A non-empty list of integers, e.g. the exponents of a grid search."""
+    if not (_is_list(values) and all(_is_int(v) for v in values)):
+        _fail(key, "a non-empty list of integers", values)
