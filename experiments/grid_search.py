@@ -8,7 +8,6 @@ program (the last chunk is padded with repeated members, whose rows are dropped)
 
 import os
 import sys
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -18,23 +17,7 @@ import pandas as pd
 from agents import dqn
 from experiments import results
 from experiments.driver import compile_program, member_keys, memory_bytes, run_online
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Step sizes 1e-4 * 2^k and temperatures 0.1 * 2^k, as the paper searched them."""
-
-    step_size_exponents: tuple[int, ...]
-    temperature_exponents: tuple[int, ...]
-    chunk_size: int = 0  # members per compiled batch; 0 = as many as fit the memory budget
-    memory_budget_gb: float = 0.0  # 0 = 70% of the device's memory
-
-    def settings(self) -> list[tuple[float, float]]:
-        return [
-            (1e-4 * 2.0**i, 0.1 * 2.0**j)
-            for i in self.step_size_exponents
-            for j in self.temperature_exponents
-        ]
+from experiments.settings import Grid
 
 
 def device_memory() -> int:

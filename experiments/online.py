@@ -7,7 +7,6 @@ unbatched, so the learning-start and target-copy conditions remain real branches
 The host advances the run one interval at a time (experiments/driver.py).
 """
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import jax
@@ -17,19 +16,7 @@ from agents import dqn
 from agents.base import Agent, Transition
 from agents.models import prediction_metrics
 from experiments.evaluation import evaluate, random_transitions
-
-
-@dataclass(frozen=True)
-class Regime:
-    """How much data and how many updates (SPEC section 2: high_data / low_data)."""
-
-    total_steps: int
-    updates_per_step: int
-    target_update_frequency: int
-    eval_interval: int
-    learning_starts: int = 1000
-    eval_runs: int = 32
-    eval_steps: int = 100
+from experiments.settings import Regime
 
 
 class Runner(NamedTuple):

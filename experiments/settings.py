@@ -1,0 +1,34 @@
+"""The plain settings of a run: dataclasses of Python values that config validation builds
+without importing the JAX programs that run them (experiments/online.py, grid_search.py)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Regime:
+    """How much data and how many updates (SPEC section 2: high_data / low_data)."""
+
+    total_steps: int
+    updates_per_step: int
+    target_update_frequency: int
+    eval_interval: int
+    learning_starts: int = 1000
+    eval_runs: int = 32
+    eval_steps: int = 100
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Step sizes 1e-4 * 2^k and temperatures 0.1 * 2^k, as the paper searched them."""
+
+    step_size_exponents: tuple[int, ...]
+    temperature_exponents: tuple[int, ...]
+    chunk_size: int = 0  # members per compiled batch; 0 = as many as fit the memory budget
+    memory_budget_gb: float = 0.0  # 0 = 70% of the device's memory
+
+    def settings(self) -> list[tuple[float, float]]:
+        return [
+            (1e-4 * 2.0**i, 0.1 * 2.0**j)
+            for i in self.step_size_exponents
+            for j in self.temperature_exponents
+        ]
