@@ -8,8 +8,9 @@ and at the next step (against its probability that ALL ends are active next). Th
 smoothed the reward or the dynamics.
 
 Right: a fresh Q-network learns from a model frozen after k training steps; we record the
-first step its greedy score reaches 95% of the optimal reward rate 1/n, and the frozen
-model's predicted reward at 6 of 9 active ends as a measure of its smoothing.
+first step its greedy score reaches 95% of the best achievable score (the in-order cycle's
+greedy-evaluation score, spontaneous rewards included), and the frozen model's predicted
+reward at 6 of 9 active ends as a measure of its smoothing.
 """
 
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import functools
+
 import pandas as pd
 from omegaconf import OmegaConf
 
@@ -26,7 +29,7 @@ from experiments.claims import largest_scale
 from experiments.evaluation import random_transitions
 
 IN_ORDER = 0.8  # probability of playing the next action of the order (else uniform)
-NEAR_OPTIMAL = 0.95  # of the optimal reward rate 1/n
+NEAR_OPTIMAL = 0.95  # of the best achievable score, optimal_score()
 
 
 def in_order_policy(env: PanFlute, in_order: float = IN_ORDER):
@@ -103,10 +106,38 @@ def load_saved(run_dir: Path, step: int):
     return env, agent, states
 
 
-def first_near_optimal(metrics: pd.DataFrame, num_pipes: int) -> pd.DataFrame:
-    """Per member: the first evaluation step whose greedy score reaches 95% of 1/n, or NaN
-    if none does (then `reached` is False)."""
-    threshold = NEAR_OPTIMAL / num_pipes
+@functools.cache
+def optimal_score(num_pipes: int, spontaneous: bool = True, num_runs: int = 16_384) -> float:
+    """The best score a policy reaches under the evaluation protocol (100 steps from a reset,
+    mean reward per step): the in-order cycle n-1, ..., 0, which lights every end together
+    each n steps from step n on. That is floor(99 / n) / 100 without spontaneous events (0.19
+    at n = 5, not 1/n = 0.2); spontaneous events add rewards (0.197 at n = 5). Estimated from
+    `num_runs` runs: its standard error is under 0.001 for every n >= 2."""
+    env = PanFlute(num_pipes, spontaneous)
+    policy = in_order_policy(env, in_order=1.0)
+
+    def run(key):
+        state, _ = env.reset(key)
+
+        def step(state, inputs):
+            t, key = inputs
+            policy_key, env_key = jax.random.split(key)
+            state, _, reward, _ = env.step(env_key, state, policy(policy_key, t))
+            return state, reward
+
+        keys = jax.random.split(key, 100)
+        return jax.lax.scan(step, state, (jnp.arange(100), keys))[1].mean()
+
+    keys = jax.random.split(jax.random.key(0), num_runs)
+    return float(jax.jit(jax.vmap(run))(keys).mean())
+
+
+def first_near_optimal(
+    metrics: pd.DataFrame, num_pipes: int, spontaneous: bool = True
+) -> pd.DataFrame:
+    """Per member: the first evaluation step whose greedy score reaches 95% of the best
+    achievable score (optimal_score), or NaN if none does (then `reached` is False)."""
+    threshold = NEAR_OPTIMAL * optimal_score(num_pipes, spontaneous)
     rows = []
     for member, runs in metrics.sort_values("step").groupby("member"):
         hit = runs.loc[runs["score"] >= threshold, "step"]
@@ -144,16 +175,17 @@ def default_probe_ends(num_pipes: int) -> int:
 def frozen_table(metrics: pd.DataFrame, ends: int | None = None, seed: int = 0, **sizes):
     """Figure 4 right from the runs of experiment=fig4_frozen (`metrics` as
     results.load_runs reads them), one row per frozen step and seed: the first step its
-    Q-network reached 95% of the optimal reward rate, and the frozen model's mean predicted
+    Q-network reached 95% of the best achievable score (optimal_score), and the frozen model's mean predicted
     reward at `ends` active ends (default 2n/3; from the source run's saved models), with
     the run's budget, scale and pipe count. Runs of the largest scale present only: seeds
     of different budgets never pool."""
     frozen = largest_scale(metrics[metrics["agent.frozen"].astype(bool)])
     num_pipes = int(frozen["complexity"].iloc[0])
+    spontaneous = bool(frozen["env.spontaneous"].iloc[0]) if "env.spontaneous" in frozen else True
     ends = default_probe_ends(num_pipes) if ends is None else ends
     tables = []
     for frozen_step, runs in frozen.groupby("frozen_step"):
-        reach = first_near_optimal(runs, num_pipes)
+        reach = first_near_optimal(runs, num_pipes, spontaneous)
         source = Path(runs["load_model"].iloc[0]).parent.parent
         env, agent, states = load_saved(source, int(frozen_step))
         bins = predictions(env, agent, states, jax.random.key(seed), **sizes)
