@@ -32,6 +32,23 @@ NAMES = {
     "opengrid": "OpenGrid",
 }
 
+# Figure 1 (SPEC section 1): does the agent succeed at this coverage level of the offline
+# grid world?
+PAPER_PREDICTION = {
+    ("dqn", "all_evaluation"): True,
+    ("model_1step", "all_evaluation"): True,
+    ("model_10step", "all_evaluation"): True,
+    ("dqn", "path_to_goal"): False,
+    ("model_1step", "path_to_goal"): True,
+    ("model_10step", "path_to_goal"): True,
+    ("dqn", "single_cell"): False,
+    ("model_1step", "single_cell"): False,
+    ("model_10step", "single_cell"): True,
+    ("dqn", "no_evaluation"): False,
+    ("model_1step", "no_evaluation"): False,
+    ("model_10step", "no_evaluation"): False,
+}
+
 
 class Verdict(NamedTuple):
     claim: str

@@ -42,28 +42,13 @@ from agents.base import real_batch
 from agents.rollout import rollout
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
+from experiments.claims import PAPER_PREDICTION
 
 AGENTS = ("dqn", "model_1step", "model_10step")
 # (rollout_length, num_rollouts): 320 imagined transitions per update, as for every agent.
 ROLLOUTS = {"model_1step": (1, 320), "model_10step": (10, 32)}
 ACTION_NAMES = ("stay", "up", "left", "down", "right")
 LAYOUTS = tuple(gw.evaluation_layouts())  # ("E1", "E2")
-
-# The paper's predictions (SPEC section 1): does the agent succeed at this coverage level?
-PAPER_PREDICTION = {
-    ("dqn", "all_evaluation"): True,
-    ("model_1step", "all_evaluation"): True,
-    ("model_10step", "all_evaluation"): True,
-    ("dqn", "path_to_goal"): False,
-    ("model_1step", "path_to_goal"): True,
-    ("model_10step", "path_to_goal"): True,
-    ("dqn", "single_cell"): False,
-    ("model_1step", "single_cell"): False,
-    ("model_10step", "single_cell"): True,
-    ("dqn", "no_evaluation"): False,
-    ("model_1step", "no_evaluation"): False,
-    ("model_10step", "no_evaluation"): False,
-}
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from experiments import claims, offline, results
+from experiments import claims, results
 
 # Where each experiment's runs land (configs/experiment/*.yaml: results_root).
 TREES = ("fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c")
 FIG1_CLAIMS: dict[str, dict[str, bool]] = {}  # coverage level: {agent: succeeds?}
-for (agent, coverage), succeeds in offline.PAPER_PREDICTION.items():
+for (agent, coverage), succeeds in claims.PAPER_PREDICTION.items():
     FIG1_CLAIMS.setdefault(coverage, {})[agent] = succeeds
 FIG1_TEXT = {
     "all_evaluation": "All-Evaluation: DQN and both model agents succeed",

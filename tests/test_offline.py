@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from agents import dqn
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
-from experiments import config, offline
+from experiments import claims, config, offline
 from experiments.driver import member_keys
 
 STAY, UP, LEFT, DOWN, RIGHT = range(5)
@@ -96,7 +96,7 @@ def test_action_counts_sum_to_the_seeds_per_cell():
 
 
 def test_paper_predictions_match_spec():
-    ok = {key for key, value in offline.PAPER_PREDICTION.items() if value}
+    ok = {key for key, value in claims.PAPER_PREDICTION.items() if value}
     assert ok == {
         ("dqn", "all_evaluation"),
         ("model_1step", "all_evaluation"),
@@ -105,7 +105,7 @@ def test_paper_predictions_match_spec():
         ("model_10step", "path_to_goal"),
         ("model_10step", "single_cell"),
     }
-    assert len(offline.PAPER_PREDICTION) == 12
+    assert len(claims.PAPER_PREDICTION) == 12
 
 
 # ----------------------------------------------------------------------------- the pieces
