@@ -105,5 +105,13 @@ class DQN(NamedTuple):
         return learner._replace(params=params, opt_state=opt_state), loss
 
 
-def sync_target(learner: Learner) -> Learner:
-    return learner._replace(target_params=learner.params)
+def sync_target(learner: Learner, step: jax.Array, frequency: int) -> Learner:
+    """The target network's schedule, online and offline: after the `step`-th step (counted
+    from 1), a copy of the Q-network when `step` is a multiple of `frequency`. `step` stays
+    unbatched under vmap, so this is a real branch, not a select of every parameter."""
+    return jax.lax.cond(
+        step % frequency == 0,
+        lambda learner: learner._replace(target_params=learner.params),
+        lambda learner: learner,
+        learner,
+    )

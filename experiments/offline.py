@@ -166,12 +166,7 @@ def q_chunk(settings: Settings, agent: str, q: dqn.DQN, model: SimpleModel) -> C
         def step(learner, t):
             batch = batch_for(jax.random.fold_in(key, t), learner, model_params, dataset)
             learner, loss = q.learn(learner, batch)
-            learner = jax.lax.cond(
-                (t + 1) % settings.target_update_frequency == 0,
-                dqn.sync_target,
-                lambda learner: learner,
-                learner,
-            )
+            learner = dqn.sync_target(learner, t + 1, settings.target_update_frequency)
             return learner, loss
 
         learner, losses = jax.lax.scan(step, learner, t0 + jnp.arange(length))

@@ -62,11 +62,8 @@ def make_train(env, agent: Agent, regime: Regime):
             agent_state,
             learn_key,
         )
-        agent_state = jax.lax.cond(
-            t % regime.target_update_frequency == 0,
-            lambda s: s._replace(learner=dqn.sync_target(s.learner)),
-            lambda s: s,
-            agent_state,
+        agent_state = agent_state._replace(
+            learner=dqn.sync_target(agent_state.learner, t, regime.target_update_frequency)
         )
 
         # After a terminal step the next action is chosen from the reset observation.
