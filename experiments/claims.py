@@ -1,5 +1,7 @@
-"""The paper's claims, judged on whatever results exist: small pure functions from tables of
-final performance (results.final_table) or Figure 1's outcomes table to a verdict.
+"""The paper's claims as data (CLAIMS, at the end): each claim's text, where the paper makes
+it, which results it reads and its judge, a small pure function from that table to a verdict.
+A new experiment adds its claims there; scripts/claims_report.py finds the tables and writes
+the report.
 
 A claim is PASS or FAIL when every run it needs exists, NOT RUN when some are missing (FAIL
 as soon as a part that did run fails), NOT JUDGED when the paper's text states no testable
@@ -7,7 +9,9 @@ outcome (the numbers are shown).
 """
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, NamedTuple
 
 import pandas as pd
 
@@ -99,8 +103,11 @@ def _show(row) -> str:
     return f"{NAMES.get(row['agent'], row['agent'])} {row['mean']:.3g} ± {row['ci95']:.2g}"
 
 
-def scale_of(stats: pd.DataFrame) -> str:
-    return ", ".join(sorted(set(stats["scale"]))) or "-"
+def scale_of(table: pd.DataFrame) -> str:
+    """The scales a claim's table was measured at, or '-' when nothing ran."""
+    if table.empty or "scale" not in table:
+        return "-"
+    return ", ".join(sorted(set(table["scale"])))
 
 
 def common_levels(stats: pd.DataFrame, env: str, regime: str, agents) -> list:
@@ -284,12 +291,14 @@ def gaussian_smooths_dynamics(bins: pd.DataFrame):
     return (PASS if beats(gaussian, simple) else FAIL), shown
 
 
-def intermediate_model_best(frozen: pd.DataFrame, budget: int):
+def intermediate_model_best(frozen: pd.DataFrame, budget: int | None = None):
     """Figure 4 right: the steps a fresh Q-network needs to reach near-optimal (a seed that
-    never does counts as the budget) are fewest for a model frozen at an intermediate step,
-    and that step beats both the first and the last frozen step by the rule."""
+    never does counts as the budget, by default the table's) are fewest for a model frozen
+    at an intermediate step, and that step beats both the first and the last frozen step by
+    the rule."""
     if frozen.empty:
         return NOT_RUN, "no frozen-model runs (scripts/figure4.py frozen)"
+    budget = int(frozen["budget"].iloc[0]) if budget is None else budget
     steps = frozen.assign(steps=frozen["first_step"].fillna(budget))
     rows = {}
     for step, group in steps.groupby("frozen_step"):
@@ -315,11 +324,12 @@ def _negated(row: dict) -> dict:
     return {"mean": -row["mean"], "ci95": row["ci95"]}
 
 
-def smoothing_decreases(frozen: pd.DataFrame, ends: int):
-    """Figure 4 right: the predicted reward at `ends` active ends of the last frozen model is
-    below that of the first, by the rule."""
+def smoothing_decreases(frozen: pd.DataFrame, ends: int | None = None):
+    """Figure 4 right: the predicted reward at `ends` active ends (by default the table's
+    probe) of the last frozen model is below that of the first, by the rule."""
     if frozen.empty:
         return NOT_RUN, "no frozen-model runs (scripts/figure4.py frozen)"
+    ends = int(frozen["probe_ends"].iloc[0]) if ends is None else ends
     steps = sorted(frozen["frozen_step"].unique())
     if len(steps) < 2:
         return NOT_RUN, "needs two or more frozen steps"
@@ -335,9 +345,13 @@ def smoothing_decreases(frozen: pd.DataFrame, ends: int):
     return (PASS if beats(first, last) else FAIL), shown
 
 
-def figure1_prediction(outcomes: pd.DataFrame, coverage: str, predicted: dict) -> tuple[str, str]:
+def figure1_prediction(
+    outcomes: pd.DataFrame, coverage: str, predicted: dict | None = None
+) -> tuple[str, str]:
     """Every agent's outcome at `coverage` matches the paper's prediction; `predicted` maps
-    agent to True (succeeds) or False (fails)."""
+    agent to True (succeeds) or False (fails), by default PAPER_PREDICTION's."""
+    if predicted is None:
+        predicted = {a: s for (a, c), s in PAPER_PREDICTION.items() if c == coverage}
     rows = outcomes[outcomes["coverage"] == coverage] if not outcomes.empty else outcomes
     parts, shown, missing = [], [], []
     for agent, succeeds in predicted.items():
@@ -370,3 +384,157 @@ def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
     lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in (PASS, FAIL, NOT_RUN, NOT_JUDGED))]
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- the claims
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The finished online runs under results/<tree>, of the largest scale present, as
+    cell_stats (split further by the `extra` config columns)."""
+
+    tree: str
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table an analysis script wrote into results/<tree>/ (scripts/figure4.py)."""
+
+    tree: str
+    file: str
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """A table that every run of an offline experiment writes (Figure 1's outcomes): the one
+    of the largest scale, from results/<tree> first, without hyperparameter overrides."""
+
+    tree: str
+    file: str
+
+
+class Claim(NamedTuple):
+    text: str
+    source: str  # where the paper makes it
+    reads: Runs | Table | RunTable
+    judge: Callable[[pd.DataFrame], tuple[str, str]]  # the table read -> (verdict, measured)
+
+    def verdict(self, table: pd.DataFrame) -> Verdict:
+        verdict, measured = self.judge(table)
+        return Verdict(self.text, self.source, scale_of(table), measured, verdict)
+
+
+FIG1 = RunTable("fig1", "outcomes.parquet")
+FIG3 = Runs("fig3")
+HARD_ENVS = ("procmaze", "buttongrid")
+SMOOTHING = Table("fig4_smoothing", "figure4_left.parquet")
+FROZEN = Table("fig4_frozen", "figure4_right.parquet")
+
+CLAIMS = (
+    Claim(
+        "All-Evaluation: DQN and both model agents succeed",
+        "Figure 1",
+        FIG1,
+        partial(figure1_prediction, coverage="all_evaluation"),
+    ),
+    Claim(
+        "Path-to-Goal: DQN fails, the 1-step and 10-step models succeed",
+        "Figure 1",
+        FIG1,
+        partial(figure1_prediction, coverage="path_to_goal"),
+    ),
+    Claim(
+        "Single-Cell: DQN and the 1-step model fail, the 10-step model succeeds",
+        "Figure 1",
+        FIG1,
+        partial(figure1_prediction, coverage="single_cell"),
+    ),
+    Claim(
+        "No-Evaluation: all three fail",
+        "Figure 1",
+        FIG1,
+        partial(figure1_prediction, coverage="no_evaluation"),
+    ),
+    Claim(
+        "High data: the simple model and the categorical latent beat ER at the most complex "
+        "level of ProcMaze and ButtonGrid",
+        "Figure 3",
+        FIG3,
+        partial(
+            beat_at_hardest,
+            envs=HARD_ENVS,
+            regime="high_data",
+            winners=["simple_model", "categorical_latent"],
+            loser="er",
+        ),
+    ),
+    Claim(
+        "The Gaussian latent generally performs poorly (high data, ProcMaze and ButtonGrid: "
+        "beaten by the simple or categorical model at most levels)",
+        "Figure 3",
+        FIG3,
+        gaussian_generally_poor,
+    ),
+    Claim(
+        "Low data: the simple model beats ER at the most complex level of ProcMaze and ButtonGrid",
+        "Figure 3",
+        FIG3,
+        partial(
+            beat_at_hardest, envs=HARD_ENVS, regime="low_data", winners=["simple_model"], loser="er"
+        ),
+    ),
+    Claim(
+        "PanFlute: the simple model or the Gaussian latent beats the perfect model at some "
+        "hard level (7 or more pipes)",
+        "Figure 3",
+        FIG3,
+        learned_beats_perfect_on_hard_panflute,
+    ),
+    Claim(
+        "10-step rollouts are generally better than 1-step rollouts",
+        "Appendix I",
+        Runs("ablation_rollout", extra=("agent.rollout_length",)),
+        ten_step_beats_one_step,
+    ),
+    Claim(
+        "No spontaneous transitions: reported in Appendix I (the text states no outcome); "
+        "measured numbers shown",
+        "Appendix I",
+        Runs("ablation_spontaneous"),
+        shown_at_hardest,
+    ),
+    Claim(
+        "OpenGrid (no factored structure): ER is ahead of the simple model",
+        "Appendix C",
+        Runs("appendix_c"),
+        er_ahead_on_opengrid,
+    ),
+    Claim(
+        "The models learn a smoother reward than the truth: more predicted reward at n-1 "
+        "active ends than at none, where the truth is 0 for both",
+        "Figure 4",
+        SMOOTHING,
+        smoothed_reward,
+    ),
+    Claim(
+        "The Gaussian latent also smooths the dynamics: a higher probability than the simple "
+        "model's that all ends are active next when only n-1 will be",
+        "Figure 4",
+        SMOOTHING,
+        gaussian_smooths_dynamics,
+    ),
+    Claim(
+        "A model trained for an intermediate time teaches a fresh Q-network fastest",
+        "Figure 4",
+        FROZEN,
+        intermediate_model_best,
+    ),
+    Claim(
+        "Smoothing decreases with model training (predicted reward at 6 of 9 active ends, or 2n/3)",
+        "Figure 4",
+        FROZEN,
+        smoothing_decreases,
+    ),
+)

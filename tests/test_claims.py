@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 import yaml
 
 from experiments import claims
@@ -289,6 +290,144 @@ def test_the_report_reads_figure1_from_the_run_without_hyperparameter_overrides(
         (run_dir / "summary.json").write_text("{}")  # written last: the run is finished
     newer = tmp_path / "fig1" / "fig1-cpu-tau2.0" / "outcomes.parquet"
     os.utime(newer, (newer.stat().st_mtime + 60,) * 2)  # the override run is the newest
-    outcomes, scale, where = claims_report.figure1_outcomes(tmp_path)
-    assert where.endswith("fig1/fig1-cpu/outcomes.parquet") and scale == "cpu"
-    assert outcomes["succeeded"].tolist() == [True]
+    outcomes, where = claims_report.run_table(tmp_path, claims.FIG1)
+    assert where.endswith("fig1/fig1-cpu/outcomes.parquet")
+    assert outcomes["succeeded"].tolist() == [True] and outcomes["scale"].tolist() == ["cpu"]
+
+
+# Every entry of claims.CLAIMS, on a table of the kind it reads: one case that passes and
+# one that fails (for the claim the paper leaves unjudged: one shown and one not run). A new
+# claim without its cases fails test_every_claim_has_its_cases.
+
+
+def figure1_cases(coverage):
+    predicted = [(a, c, s) for (a, c), s in claims.PAPER_PREDICTION.items() if c == coverage]
+    as_predicted = outcomes(*predicted).assign(scale="cpu")
+    dqn_flipped = outcomes(*[(a, c, s != (a == "dqn")) for a, c, s in predicted])
+    return as_predicted, dqn_flipped.assign(scale="cpu")
+
+
+def at_hardest_cases(regime, winners):
+    def cells(winner, categorical, loser):
+        return [
+            cell
+            for env in ("procmaze", "buttongrid")
+            for cell in hard_cells(env, regime, winner, categorical, loser)
+        ]
+
+    passing = cells(HIGH, HIGH if "categorical_latent" in winners else LOW, LOW)
+    return stats(*passing), stats(*cells(LOW, HIGH, HIGH))
+
+
+def gaussian_cases():
+    def cells(gaussian):
+        return [
+            ("procmaze", "high_data", 3, "gaussian_latent", gaussian),
+            ("procmaze", "high_data", 3, "simple_model", HIGH),
+            ("buttongrid", "high_data", 2, "gaussian_latent", gaussian),
+            ("buttongrid", "high_data", 2, "categorical_latent", HIGH),
+        ]
+
+    return stats(*cells(LOW)), stats(*cells(HIGH))
+
+
+def panflute_cases():
+    def cells(simple):
+        return [("panflute", "low_data", 8, "perfect_model", LOW),
+                ("panflute", "low_data", 8, "simple_model", simple)]  # fmt: skip
+
+    return stats(*cells(HIGH)), stats(*cells(LOW))
+
+
+def rollout_cases():
+    def cells(ten, one):
+        return [("buttongrid", "low_data", 2, "simple_model", ten, 10),
+                ("buttongrid", "low_data", 2, "simple_model", one, 1)]  # fmt: skip
+
+    return stats(*cells(HIGH, LOW)), stats(*cells(MID, HIGH))
+
+
+def opengrid_cases():
+    def cells(er):
+        return [("opengrid", "low_data", 5, "er", er),
+                ("opengrid", "low_data", 5, "simple_model", MID)]  # fmt: skip
+
+    return stats(*cells([20.0, 20.1, 19.9])), stats(*cells(HIGH))
+
+
+def smoothing_cases():
+    table = bins(
+        9,
+        simple_model__reward__8=[0.30, 0.32, 0.31], simple_model__reward__0=[0.01, -0.01, 0.0],
+        gaussian_latent__reward__8=[0.50, 0.52, 0.51], gaussian_latent__reward__0=[0.0] * 3,
+        gaussian_latent__all_ends_next__8=[0.2, 0.25, 0.22],
+        simple_model__all_ends_next__8=[0.01, 0.02, 0.015],
+    ).assign(scale="cpu")  # fmt: skip
+    # Every model as sharp as the truth: 0 below all ends active, so nothing is smoothed.
+    sharp = table.assign(predicted=0.0)
+    return table, sharp
+
+
+def frozen_cases():
+    nan = float("nan")
+    predicted = {1000: [0.5, 0.6, 0.55], 5000: [0.3, 0.3, 0.3], 20000: [0.01, 0.02, 0.0]}
+    middle = frozen({1000: [nan, 9000, nan], 5000: [3000, 3500, 4000], 20000: [8000, nan, 9000]},
+                    predicted)  # fmt: skip
+    # The first model teaches fastest, and its smoothing is lowest: the reverse of both.
+    early = frozen({1000: [1000, 1500, 1200], 5000: [3000, 3500, 4000], 20000: [nan] * 3},
+                   {1000: [0.0] * 3, 5000: [0.3] * 3, 20000: [0.5, 0.52, 0.51]})  # fmt: skip
+    table = dict(budget=10_000, probe_ends=6, scale="cpu")
+    return middle.assign(**table), early.assign(**table)
+
+
+def shown_cases():
+    shown = stats(("panflute", "high_data", 4, "er", HIGH), ("panflute", "high_data", 4,
+                  "simple_model", LOW))  # fmt: skip
+    return shown, stats()
+
+
+CASES = {  # the start of a claim's text: (passing table, failing table)
+    "All-Evaluation": lambda: figure1_cases("all_evaluation"),
+    "Path-to-Goal": lambda: figure1_cases("path_to_goal"),
+    "Single-Cell": lambda: figure1_cases("single_cell"),
+    "No-Evaluation": lambda: figure1_cases("no_evaluation"),
+    "High data": lambda: at_hardest_cases("high_data", ["simple_model", "categorical_latent"]),
+    "The Gaussian latent generally": gaussian_cases,
+    "Low data": lambda: at_hardest_cases("low_data", ["simple_model"]),
+    "PanFlute": panflute_cases,
+    "10-step rollouts": rollout_cases,
+    "No spontaneous transitions": shown_cases,
+    "OpenGrid": opengrid_cases,
+    "The models learn a smoother reward": smoothing_cases,
+    "The Gaussian latent also smooths": smoothing_cases,
+    "A model trained for an intermediate time": frozen_cases,
+    "Smoothing decreases": frozen_cases,
+}
+
+
+def cases_of(claim):
+    return next(make() for start, make in CASES.items() if claim.text.startswith(start))
+
+
+def test_every_claim_has_its_cases():
+    starts = [[s for s in CASES if c.text.startswith(s)] for c in claims.CLAIMS]
+    assert all(len(found) == 1 for found in starts)
+    assert len(CASES) == len(claims.CLAIMS)
+
+
+@pytest.mark.parametrize("claim", claims.CLAIMS, ids=lambda c: c.text[:40])
+def test_each_claim_passes_and_fails_on_its_own_table(claim):
+    passing, failing = cases_of(claim)
+    expected = (NOT_JUDGED, NOT_RUN) if claim.judge is claims.shown_at_hardest else (PASS, FAIL)
+    shown = claim.verdict(passing)
+    assert (shown.verdict, claim.verdict(failing).verdict) == expected
+    assert shown.claim == claim.text and shown.scale == "cpu" and shown.measured
+
+
+def test_claims_read_their_experiments_tables():
+    reads = {c.reads for c in claims.CLAIMS}
+    assert {r.tree for r in reads} == {
+        "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
+        "fig4_smoothing", "fig4_frozen",
+    }  # fmt: skip
+    assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads
