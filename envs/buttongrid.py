@@ -7,14 +7,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs import checks
 from envs.core import (
     GRID_MOVES,
     bernoulli,
     cell_mask,
     grid_target,
     random_cell,
-    require_bool,
-    require_int,
 )
 
 
@@ -35,9 +34,11 @@ class ButtonGrid:
     spontaneous: bool = True
 
     def __post_init__(self):
-        require_int("env.grid_size", self.grid_size, 2)
-        require_int("env.num_buttons", self.num_buttons, 1, self.grid_size**2, "env.grid_size**2")
-        require_bool("env.spontaneous", self.spontaneous)
+        checks.integer_at_least("env.grid_size", self.grid_size, 2)
+        checks.integer_in(
+            "env.num_buttons", self.num_buttons, 1, self.grid_size**2, "env.grid_size**2"
+        )
+        checks.boolean("env.spontaneous", self.spontaneous)
 
     @property
     def num_actions(self) -> int:

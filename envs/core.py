@@ -9,8 +9,8 @@ argument of `jit`) with pure methods:
     render(state) -> str
 
 `obs` is a flat bool vector of length `obs_size`; `reward` a float32 scalar; `terminal` a
-bool scalar. `state` is a NamedTuple of arrays. Nothing else: auto-reset, evaluation and
-batching belong to the loops in experiments/.
+bool scalar. `state` is a NamedTuple of arrays. An environment never resets itself: the
+loops in experiments/ call `auto_reset` after each step, and evaluate and batch there.
 """
 
 from typing import ClassVar, Protocol
@@ -67,32 +67,10 @@ def bernoulli(key: jax.Array, p: float) -> jax.Array:
     return jax.random.uniform(key) < p
 
 
-def require(condition: bool, message: str) -> None:
-    """Settings checks: one sentence naming the setting and what is allowed."""
-    if not condition:
-        raise ValueError(message)
-
-
-def require_int(
-    key: str, value, minimum: int, maximum: int | None = None, maximum_name: str = ""
-) -> None:
-    """An integer setting (bools are not integers here) within [minimum, maximum].
-
-    `maximum_name` says where a derived maximum comes from, e.g. "env.grid_size**2".
-    """
-    valid = isinstance(value, int) and not isinstance(value, bool)
-    if maximum is None:
-        require(
-            valid and value >= minimum, f"{key} must be an integer >= {minimum}; got {value!r}."
-        )
-    else:
-        upper = f"{maximum_name} = {maximum}" if maximum_name else f"{maximum}"
-        require(
-            valid and minimum <= value <= maximum,
-            f"{key} must be an integer from {minimum} to {upper}; got {value!r}.",
-        )
-
-
-def require_bool(key: str, value) -> None:
-    """A flag setting: a real bool, so that a stray 0/1 or "false" string is caught."""
-    require(isinstance(value, bool), f"{key} must be true or false; got {value!r}.")
+def auto_reset(env, key: jax.Array, terminal: jax.Array, state, obs):
+    """`(state, obs)` after a step, or a fresh reset from `key` where the step was terminal,
+    so that a run goes on from the reset observation. The reset is computed either way (a
+    branch would not batch) and `key` is spent on it even when unused."""
+    fresh_state, fresh_obs = env.reset(key)
+    state = jax.tree.map(lambda fresh, old: jnp.where(terminal, fresh, old), fresh_state, state)
+    return state, jnp.where(terminal, fresh_obs, obs)

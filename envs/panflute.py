@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.core import bernoulli, require_bool, require_int
+from envs import checks
+from envs.core import bernoulli
 
 
 class PanFluteState(NamedTuple):
@@ -39,8 +40,8 @@ class PanFlute:
     spontaneous: bool = True
 
     def __post_init__(self):
-        require_int("env.num_pipes", self.num_pipes, 1)
-        require_bool("env.spontaneous", self.spontaneous)
+        checks.positive_int("env.num_pipes", self.num_pipes)
+        checks.boolean("env.spontaneous", self.spontaneous)
 
     @property
     def num_actions(self) -> int:

@@ -8,14 +8,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs import checks
 from envs.core import (
     GRID_MOVES,
     bernoulli,
     cell_mask,
     grid_target,
     random_cell,
-    require_bool,
-    require_int,
 )
 
 
@@ -41,8 +40,8 @@ class ProcMaze:
     spontaneous: bool = True
 
     def __post_init__(self):
-        require_int("env.grid_size", self.grid_size, 2)
-        require_bool("env.spontaneous", self.spontaneous)
+        checks.integer_at_least("env.grid_size", self.grid_size, 2)
+        checks.boolean("env.spontaneous", self.spontaneous)
 
     @property
     def num_actions(self) -> int:

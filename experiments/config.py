@@ -3,7 +3,7 @@
 A bad value raises ConfigError with one sentence naming the key and what is allowed.
 """
 
-import inspect
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +13,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 import agents
 import envs
 from agents import dqn
-from envs import gridworld
-from experiments import offline, saved_models
-from experiments.grid_search import Grid
-from experiments.online import Regime
+from envs import checks, gridworld
+from experiments.settings import Grid, OfflineSettings, Regime
 from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -27,22 +25,27 @@ class ConfigError(ValueError):
     pass
 
 
+def config_errors(function):
+    """The settings checks (envs/checks.py) and the constructors of envs and agents raise
+    ValueError; at this layer every one of them is a bad setting, which the CLI reports."""
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ConfigError:
+            raise
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+
+    return checked
+
+
 def choices(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
-def check_choice(key: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{key} must be one of {', '.join(map(str, allowed))}; got {value!r}.")
-
-
-def check_positive(key: str, value, integer: bool = True) -> None:
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        what = "a positive integer" if integer else "a positive number"
-        raise ConfigError(f"{key} must be {what}; got {value!r}.")
-
-
+@config_errors
 def check_overrides(arguments: list[str]) -> None:
     """Command-line overrides, checked before Hydra sees them so that a mistake gets one
     sentence (Hydra's own messages span many lines): group choices always, and for a single
@@ -51,7 +54,7 @@ def check_overrides(arguments: list[str]) -> None:
         group, _, value = argument.lstrip("+~").partition("=")
         if group in GROUPS and value and not value.startswith(("choice(", "range(", "glob(")):
             for option in value.split(","):
-                check_choice(group, option, choices(group))
+                checks.one_of(group, option, choices(group))
     if {"-m", "--multirun"} & set(arguments):
         return
     overrides = [a for a in arguments if not a.startswith("-")]
@@ -86,6 +89,7 @@ class Job:
     load_model: str | None = None  # a saved agent state whose models the members start from
 
 
+@config_errors
 def apply_level(cfg: DictConfig) -> DictConfig:
     """`level=<env>-<complexity>` (e.g. procmaze-4) chooses the environment and its
     complexity in one value, so that one sweep can span environments whose complexity
@@ -109,44 +113,31 @@ def apply_level(cfg: DictConfig) -> DictConfig:
     return cfg
 
 
+@config_errors
 def make_env(env_cfg: DictConfig):
     settings = OmegaConf.to_container(env_cfg, resolve=True)
     name = settings.pop("name", None)
-    check_choice("env.name", name, envs.NAMES)
+    checks.one_of("env.name", name, envs.NAMES)
     try:
         return envs.make(name, **settings)
     except TypeError as error:  # an unknown setting
         raise ConfigError(f"env: {error}.") from None
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
 
 
+@config_errors
 def make_agent(agent_cfg: DictConfig, env):
+    """The agent of `agent_cfg` through agents.make, which names any unknown setting."""
     settings = OmegaConf.to_container(agent_cfg, resolve=True)
-    name = settings.pop("name", None)
-    check_choice("agent.name", name, sorted(agents.REGISTRY))
-    accepted = inspect.signature(agents.REGISTRY[name]).parameters
-    for key, value in settings.items():
-        if key not in accepted or key == "env":
-            allowed = ", ".join(k for k in accepted if k != "env")
-            raise ConfigError(
-                f"agent.{key} is not a setting of agent {name}; its settings are {allowed}."
-            )
-    try:
-        return agents.make(name, env, **settings)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
+    return agents.make(settings.pop("name", None), env, **settings)
 
 
+@config_errors
 def make_regime(cfg: DictConfig) -> Regime:
     r, s = cfg.regime, cfg.scale
     for key in ("total_steps", "updates_per_step", "target_update_frequency", "eval_interval"):
-        check_positive(f"regime.{key}", r[key])
-    if not isinstance(r.learning_starts, int) or r.learning_starts < 0:
-        raise ConfigError(
-            f"regime.learning_starts must be an integer >= 0; got {r.learning_starts!r}."
-        )
-    check_positive("scale.steps_fraction", s.steps_fraction, integer=False)
+        checks.positive_int(f"regime.{key}", r[key])
+    checks.integer_at_least("regime.learning_starts", r.learning_starts, 0)
+    checks.positive_number("scale.steps_fraction", s.steps_fraction)
     intervals = max(1, round(r.total_steps * s.steps_fraction / r.eval_interval))
     total_steps = intervals * r.eval_interval
     if total_steps <= r.learning_starts:
@@ -182,23 +173,20 @@ def hyperparameters(cfg: DictConfig) -> tuple[float, float]:
             )
         step_size = found[0] if step_size is None else step_size
         temperature = found[1] if temperature is None else temperature
-    check_positive("step_size", step_size, integer=False)
-    check_positive("temperature", temperature, integer=False)
+    checks.positive_number("step_size", step_size)
+    checks.positive_number("temperature", temperature)
     return float(step_size), float(temperature)
 
 
 KINDS = ("online", "grid_search", "offline_gridworld")
 
 
+@config_errors
 def build(cfg: DictConfig) -> Job:
-    check_choice("kind", cfg.kind, KINDS)
-    check_positive("scale.num_seeds", cfg.scale.num_seeds)
-    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
-        raise ConfigError(f"seed must be an integer >= 0; got {cfg.seed!r}.")
-    if not isinstance(cfg.checkpoint_every, int) or cfg.checkpoint_every < 0:
-        raise ConfigError(
-            f"checkpoint_every must be an integer >= 0; got {cfg.checkpoint_every!r}."
-        )
+    checks.one_of("kind", cfg.kind, KINDS)
+    checks.positive_int("scale.num_seeds", cfg.scale.num_seeds)
+    checks.integer_at_least("seed", cfg.seed, 0)
+    checks.integer_at_least("checkpoint_every", cfg.checkpoint_every, 0)
     env = make_env(cfg.env)
     agent = make_agent(cfg.agent, env)
     regime = make_regime(cfg)
@@ -226,14 +214,15 @@ def build(cfg: DictConfig) -> Job:
     )
 
 
+@config_errors
 def check_load_model(path: str, agent, num_seeds: int) -> None:
     """The saved agent state must fit this run: same agent settings, env and seeds."""
-    try:
-        saved_models.check_model_file(path, saved_models.state_shapes(agent, num_seeds))
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
+    from experiments import saved_models  # a JAX program: only runs that load a model need it
+
+    saved_models.check_model_file(path, saved_models.state_shapes(agent, num_seeds))
 
 
+@config_errors
 def check_save_at(values, regime: Regime) -> tuple[int, ...]:
     """The env steps at which a run saves its agent states: the loop stops only at the end
     of an evaluation interval, so each must be a multiple of it within the run."""
@@ -256,7 +245,7 @@ def check_save_at(values, regime: Regime) -> tuple[int, ...]:
 class OfflineJob:
     """The offline grid world of Figure 1 (experiment=fig1)."""
 
-    settings: offline.Settings
+    settings: OfflineSettings
     hyper: dqn.Hyper  # scalars; broadcast over seeds
     agents: tuple
     coverages: tuple
@@ -264,15 +253,17 @@ class OfflineJob:
     seed: int
 
 
+@config_errors
 def build_offline(cfg: DictConfig) -> OfflineJob:
     """Check every value of an offline_gridworld run (configs/experiment/fig1.yaml)."""
+    from experiments import offline  # the JAX programs of Figure 1: only this run needs them
+
     o = cfg.offline
     # The budgets are chosen per scale by interpolation, so check the scale first.
-    check_choice("scale", cfg.scale.name, list(o.budgets))
+    checks.one_of("scale", cfg.scale.name, list(o.budgets))
     for key in ("num_seeds", "model_steps", "q_steps", "chunk"):
-        check_positive(f"scale.{key}", cfg.scale[key])
-    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
-        raise ConfigError(f"seed must be an integer >= 0; got {cfg.seed!r}.")
+        checks.positive_int(f"scale.{key}", cfg.scale[key])
+    checks.integer_at_least("seed", cfg.seed, 0)
     for key, allowed in (("agents", offline.AGENTS), ("coverages", gridworld.COVERAGES)):
         values = o[key]
         if not OmegaConf.is_list(values) or not values or len(set(values)) != len(values):
@@ -281,33 +272,27 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
                 f"{', '.join(allowed)}; got {values!r}."
             )
         for value in values:
-            check_choice(f"offline.{key}", value, allowed)
+            checks.one_of(f"offline.{key}", value, allowed)
     for key in ("model_batch_size", "target_update_frequency"):
-        check_positive(f"offline.{key}", o[key])
+        checks.positive_int(f"offline.{key}", o[key])
     for key in ("model_steps", "q_steps"):
         if cfg.scale[key] % cfg.scale.chunk:
             raise ConfigError(
                 f"scale.{key} ({cfg.scale[key]}) must be a multiple of scale.chunk "
                 f"({cfg.scale.chunk})."
             )
-    hidden = list(o.hidden) if OmegaConf.is_list(o.hidden) else None
-    if not hidden or not all(
-        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
-    ):
-        raise ConfigError(
-            f"offline.hidden must be a non-empty list of positive integers; got {o.hidden!r}."
-        )
-    check_positive("offline.model_step_size", o.model_step_size, integer=False)
+    checks.positive_ints("offline.hidden", o.hidden)
+    checks.positive_number("offline.model_step_size", o.model_step_size)
     # A top-level step_size / temperature overrides the experiment's choice.
     step_size = o.step_size if cfg.step_size is None else cfg.step_size
     temperature = o.temperature if cfg.temperature is None else cfg.temperature
-    check_positive("step_size", step_size, integer=False)
-    check_positive("temperature", temperature, integer=False)
-    settings = offline.Settings(
+    checks.positive_number("step_size", step_size)
+    checks.positive_number("temperature", temperature)
+    settings = OfflineSettings(
         model_steps=cfg.scale.model_steps,
         q_steps=cfg.scale.q_steps,
         chunk=cfg.scale.chunk,
-        hidden=tuple(hidden),
+        hidden=tuple(o.hidden),
         model_batch_size=o.model_batch_size,
         model_step_size=float(o.model_step_size),
         target_update_frequency=o.target_update_frequency,
@@ -318,19 +303,14 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     )
 
 
+@config_errors
 def make_grid(grid_cfg: DictConfig) -> Grid:
     exponents = {}
     for key in ("step_size_exponents", "temperature_exponents"):
-        values = list(grid_cfg[key])
-        if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise ConfigError(f"grid.{key} must be a non-empty list of integers; got {values!r}.")
-        exponents[key] = tuple(values)
-    if not isinstance(grid_cfg.chunk_size, int) or grid_cfg.chunk_size < 0:
-        raise ConfigError(f"grid.chunk_size must be an integer >= 0; got {grid_cfg.chunk_size!r}.")
-    if not isinstance(grid_cfg.memory_budget_gb, (int, float)) or grid_cfg.memory_budget_gb < 0:
-        raise ConfigError(
-            f"grid.memory_budget_gb must be a number >= 0; got {grid_cfg.memory_budget_gb!r}."
-        )
+        checks.integers(f"grid.{key}", grid_cfg[key])
+        exponents[key] = tuple(grid_cfg[key])
+    checks.integer_at_least("grid.chunk_size", grid_cfg.chunk_size, 0)
+    checks.number_at_least("grid.memory_budget_gb", grid_cfg.memory_budget_gb, 0)
     return Grid(
         **exponents,
         chunk_size=grid_cfg.chunk_size,

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from agents.base import Agent, Transition
+from envs.core import auto_reset
 
 
 def evaluate_policy(
@@ -74,11 +75,7 @@ def random_transitions(
             action = policy(act_key, t)
             next_state, next_obs, reward, terminal = env.step(env_key, env_state, action)
             transition = Transition(obs, action, reward, terminal, next_obs, env_state)
-            fresh_state, fresh_obs = env.reset(reset_key)
-            next_state = jax.tree.map(
-                lambda a, b: jnp.where(terminal, a, b), fresh_state, next_state
-            )
-            return (next_state, jnp.where(terminal, fresh_obs, next_obs)), transition
+            return auto_reset(env, reset_key, terminal, next_state, next_obs), transition
 
         _, transitions = jax.lax.scan(
             step, (env_state, obs), (jax.random.split(steps_key, num_steps), jnp.arange(num_steps))

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import envs
+from envs import checks
 from envs.buttongrid import ButtonGridState
+from envs.core import auto_reset
 from envs.opengrid import OpenGridState
 from envs.panflute import PanFluteState
 from envs.procmaze import ProcMazeState
@@ -547,6 +549,67 @@ def test_make_rejects_bad_settings(name, settings, key):
         envs.make(name, **settings)
     message = str(error.value)
     assert message.endswith(".") and message.count(". ") == 0  # one sentence
+
+
+@pytest.mark.parametrize(
+    "check, args, message",
+    [
+        (checks.positive_int, (0,), "k must be a positive integer; got 0."),
+        (checks.positive_int, (True,), "k must be a positive integer; got True."),
+        (checks.positive_number, (-1e-4,), "k must be a positive number; got -0.0001."),
+        (checks.one_of, ("c", ("a", "b")), "k must be one of a, b; got 'c'."),
+        (checks.number_in, (1.5, 0, 1), "k must be a number from 0 to 1; got 1.5."),
+        (checks.boolean, (1,), "k must be true or false; got 1."),
+        (checks.integer_at_least, (2.0, 2), "k must be an integer >= 2; got 2.0."),
+        (checks.integer_in, (5, 1, 4, "n**2"), "k must be an integer from 1 to n**2 = 4; got 5."),
+        (checks.number_at_least, (-1, 0), "k must be a number >= 0; got -1."),
+        (checks.positive_ints, ([],), "k must be a non-empty list of positive integers; got []."),
+        (checks.integers, ("12",), "k must be a non-empty list of integers; got '12'."),
+    ],
+)
+def test_each_check_names_the_key_and_what_is_allowed(check, args, message):
+    with pytest.raises(ValueError) as error:
+        check("k", *args)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "check, args",
+    [
+        (checks.positive_int, (1,)),
+        (checks.positive_number, (3e-6,)),
+        (checks.one_of, ("b", ("a", "b"))),
+        (checks.number_in, (0, 0, 1)),
+        (checks.number_in, (1.0, 0, 1)),
+        (checks.boolean, (False,)),
+        (checks.integer_at_least, (2, 2)),
+        (checks.integer_in, (4, 1, 4)),
+        (checks.number_at_least, (0.0, 0)),
+        (checks.positive_ints, ((64, 64),)),
+        (checks.integers, ([-3, 0, 2],)),
+    ],
+)
+def test_each_check_accepts_its_bounds(check, args):
+    check("k", *args)
+
+
+def test_auto_reset_replaces_exactly_the_terminal_members():
+    env = envs.make("procmaze", grid_size=4)
+    keys = jax.random.split(jax.random.key(3), 4)
+    stepped, stepped_obs = jax.vmap(env.reset)(keys[:2])  # stand-ins for two stepped members
+    reset_keys = keys[2:]
+    terminal = jnp.array([True, False])
+    state, obs = jax.vmap(functools.partial(auto_reset, env))(
+        reset_keys, terminal, stepped, stepped_obs
+    )
+    fresh, fresh_obs = env.reset(reset_keys[0])  # the terminal member starts over from its key
+    for got, want in zip(jax.tree.leaves(state), jax.tree.leaves(fresh)):
+        np.testing.assert_array_equal(got[0], want)
+    np.testing.assert_array_equal(obs[0], fresh_obs)
+    for got, want in zip(jax.tree.leaves(state), jax.tree.leaves(stepped)):  # the other goes on
+        np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(obs[1], stepped_obs[1])
+    assert not np.array_equal(fresh_obs, stepped_obs[0])  # so the first check could fail
 
 
 # ----------------------------------------------------------------------------- jit / vmap
