@@ -6,13 +6,13 @@ metrics are bit-identical to an uninterrupted run.
 """
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import jax
 import numpy as np
 import pandas as pd
+
+from experiments import results
 
 FILE = "checkpoint.npz"
 
@@ -47,18 +47,13 @@ def from_arrays(saved, template):
 
 
 def write_npz(path: Path, **arrays) -> None:
-    """np.savez to `path` atomically: a crash leaves the old file or none, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as f:
+    """np.savez to `path` atomically."""
+
+    def write(tmp):
+        with open(tmp, "wb") as f:  # a file object: given a name, np.savez appends ".npz"
             np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    results.atomic_write(Path(path), write)
 
 
 def save(path: Path, runner, next_interval: int, metrics: pd.DataFrame, fingerprint: str):
