@@ -12,7 +12,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from experiments.config import CONFIG_DIR, apply_level, build
+from experiments.config import CONFIG_DIR, ConfigError, apply_level, build
 
 MODEL_AGENTS = ["simple_model", "gaussian_latent", "categorical_latent", "perfect_model"]
 ALL_AGENTS = ["er", "simple_model", "perfect_model", "gaussian_latent", "categorical_latent"]
@@ -158,3 +158,49 @@ def test_figure4_configs_chain_the_source_run_to_the_frozen_runs(scale):
     if scale == "paper":
         assert member.level == "panflute-9" and member.scale.steps_fraction == 1.0
         assert member.scale.num_seeds == 30
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["seed=-1"], "seed must be an integer >= 0; got -1."),
+        (["checkpoint_every=true"], "checkpoint_every must be an integer >= 0; got True."),
+        (
+            ["regime.learning_starts=0.5"],
+            "regime.learning_starts must be an integer >= 0; got 0.5.",
+        ),
+        (["scale.steps_fraction=0"], "scale.steps_fraction must be a positive number; got 0."),
+        (
+            ["kind=offline"],
+            "kind must be one of online, grid_search, offline_gridworld; got 'offline'.",
+        ),
+        (
+            ["env.name=pacman"],
+            "env.name must be one of procmaze, buttongrid, panflute, opengrid; got 'pacman'.",
+        ),
+        (["env.spontaneous=1"], "env.spontaneous must be true or false; got 1."),
+        (
+            ["experiment=grid_search", "grid.memory_budget_gb=-1"],
+            "grid.memory_budget_gb must be a number >= 0; got -1.",
+        ),
+        (
+            ["experiment=grid_search", "grid.temperature_exponents=[]"],
+            "grid.temperature_exponents must be a non-empty list of integers; got [].",
+        ),
+    ],
+)
+def test_a_bad_setting_is_a_config_error_in_one_sentence(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        build(apply_level(compose_config(overrides)))
+    assert str(error.value) == message
+
+
+def test_config_validation_does_not_import_the_programs_it_configures():
+    # Checking a config must stay cheap: the JAX programs (and pandas) load only to run.
+    code = (
+        "import sys, experiments.config; "
+        "print(sorted(m for m in ('experiments.online', 'experiments.grid_search', "
+        "'experiments.offline', 'experiments.saved_models', 'pandas') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
