@@ -1,20 +1,31 @@
-"""The host side of a run: compile once, advance one evaluation interval at a time, show
-progress, and collect the metrics as a tidy table."""
+"""The host side of a run: compile once, then advance the compiled program one call at a time
+(an evaluation interval online, a chunk of updates offline), calling hooks after each call.
 
-import sys
-import time
-from pathlib import Path
-from typing import Callable, NamedTuple
+`advance` is the one host loop; `run_online` is it over an online run's intervals, with the
+metrics as a tidy table (one row per member x evaluation).
+
+A hook is any callable `hook(step, state, metrics) -> None`, called after every call:
+    step     the step count the call ended on (env steps online, updates offline);
+    state    the state after the call (online: the batched Runner); read it before
+             returning, since the next call donates its buffers;
+    metrics  that call's metrics as host numpy arrays, leading axis the members.
+experiments/hooks.py holds the ones a run uses: the progress bar, checkpoints, saved models
+(`save_at`), and `on_interval(fn)`, which turns `fn(step, metrics)` into a hook (experiment
+tracking). Hooks run in the order given.
+"""
+
+from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from agents import dqn
-from experiments import checkpoint, saved_models
-from experiments.online import Regime, make_train
+from experiments.online import Runner, make_train
+from experiments.settings import Regime
+
+Hook = Callable[[int, Any, dict], None]
 
 
 def member_keys(seed: int, num_seeds: int) -> jax.Array:
@@ -25,12 +36,13 @@ def member_keys(seed: int, num_seeds: int) -> jax.Array:
 
 
 class Program(NamedTuple):
-    """A run compiled for a batch of `width` members: the jitted batched `init` and the
-    compiled `interval` (one evaluation interval of every member)."""
+    """An online run compiled for a batch of `width` members: the jitted batched `init` and
+    the compiled `interval` (one evaluation interval of every member) of `regime`."""
 
     init: Callable
     interval: Callable
     width: int
+    regime: Regime
 
 
 # Members vmapped together on a CPU. In one wide vmap the activations of a Q update
@@ -62,7 +74,7 @@ def compile_program(env, agent, regime: Regime, width: int, block: int | None = 
     else:
         batched = jax.vmap(run_interval, in_axes=(0, None))
     interval = jax.jit(batched, donate_argnums=0)
-    return Program(init, interval.lower(runner, jnp.int32(0)).compile(), width)
+    return Program(init, interval.lower(runner, jnp.int32(0)).compile(), width, regime)
 
 
 def memory_bytes(program: Program) -> int:
@@ -72,80 +84,43 @@ def memory_bytes(program: Program) -> int:
     return used - m.alias_size_in_bytes
 
 
-def run_online(
-    env,
-    agent,
-    regime: Regime,
-    hyper: dqn.Hyper,
-    keys: jax.Array,
-    progress: bool = True,
-    description: str = "",
-    checkpoint_path: Path | None = None,
-    checkpoint_every: int = 0,
-    fingerprint: str = "",
-    program: Program | None = None,
-    save_at: tuple[int, ...] = (),
-    run_dir: Path | None = None,
-    model_file: Path | None = None,
-) -> pd.DataFrame:
-    """Train len(keys) members in one batched program; one row per member x evaluation.
-
-    With a checkpoint path, the run state is saved every `checkpoint_every` intervals and a
-    run that finds a checkpoint of the same configuration (`fingerprint`) resumes from it.
-    A `program` compiled earlier for this width is reused. At each env step in `save_at`
-    (multiples of the evaluation interval) the agent states without their replay buffers
-    are written to `run_dir`/models/step_<t>.npz (experiments/saved_models.py); with a
-    `model_file` (one of those), every member starts from the model saved there.
-    """
-    if program is None:
-        start = time.perf_counter()
-        program = compile_program(env, agent, regime, len(keys))
-        if progress:
-            print(f"compiled in {time.perf_counter() - start:.1f}s", file=sys.stderr)
-    runner = program.init(keys, hyper)
-    if model_file is not None:
-        runner = runner._replace(agent=saved_models.load_model(model_file, runner.agent))
-    first, done = 0, pd.DataFrame()
-    if checkpoint_path is not None:
-        resumed = checkpoint.load(checkpoint_path, runner, fingerprint)
-        if resumed is not None:
-            runner, first, done = resumed
-            if progress:
-                step = first * regime.eval_interval
-                print(f"resuming from {checkpoint_path} at step {step}", file=sys.stderr)
-    compiled = program.interval
-
-    num_intervals = -(-regime.total_steps // regime.eval_interval)
-    columns: dict[str, list] = {}
-    bar = tqdm(
-        total=num_intervals * regime.eval_interval,
-        unit="step",
-        disable=not progress,
-        desc=description,
-        file=sys.stderr,
-        unit_scale=True,
-        initial=first * regime.eval_interval,
-    )
-    for i in range(first, num_intervals):
-        runner, metrics = compiled(runner, jnp.int32(i * regime.eval_interval))
+def advance(
+    program: Callable, state, starts: Sequence[int], length: int, *, hooks: Sequence[Hook] = ()
+) -> tuple[Any, list[dict]]:
+    """Call `program(state, t)` once for each start step t in `starts` (a call advances
+    `length` steps) and every hook after each call. Returns the final state and the metrics
+    of every call, on the host."""
+    history = []
+    for t in starts:
+        state, metrics = program(state, jnp.int32(t))
         metrics = jax.device_get(metrics)
-        columns.setdefault("member", []).append(np.arange(len(keys)))
-        columns.setdefault("step", []).append(np.full(len(keys), (i + 1) * regime.eval_interval))
-        for name, value in metrics.items():
-            columns.setdefault(name, []).append(np.asarray(value))
-        step = (i + 1) * regime.eval_interval
-        if step in save_at:
-            saved_models.save_agent_state(saved_models.path_for(run_dir, step), runner.agent, step)
-        bar.update(regime.eval_interval)
-        bar.set_postfix(
-            score=f"{np.nanmean(np.where(metrics['diverged'], np.nan, metrics['score'])):.3g}"
-        )
-        if checkpoint_path is not None and checkpoint_every and (i + 1) % checkpoint_every == 0:
-            checkpoint.save(checkpoint_path, runner, i + 1, _table(done, columns), fingerprint)
-    bar.close()
-    return _table(done, columns)
+        history.append(metrics)
+        for hook in hooks:
+            hook(t + length, state, metrics)
+    return state, history
 
 
-def _table(done: pd.DataFrame, columns: dict) -> pd.DataFrame:
-    new = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
-    return pd.concat([done, new], ignore_index=True) if len(done) else new
+def num_intervals(regime: Regime) -> int:
+    return -(-regime.total_steps // regime.eval_interval)
+
+
+def run_online(
+    program: Program, runner: Runner, *, first: int = 0, hooks: Sequence[Hook] = ()
+) -> pd.DataFrame:
+    """Advance the members of `runner` (from `program.init`) through the evaluation intervals
+    `first`, `first` + 1, ... of the regime; one row per member x evaluation."""
+    interval = program.regime.eval_interval
+    starts = range(first * interval, num_intervals(program.regime) * interval, interval)
+    _, history = advance(program.interval, runner, starts, interval, hooks=hooks)
+    return table([interval_rows(t + interval, m) for t, m in zip(starts, history)])
+
+
+def interval_rows(step: int, metrics: dict) -> pd.DataFrame:
+    """One evaluation's metrics (leading axis: members) as one row per member."""
+    members = len(metrics["score"])
+    columns = {"member": np.arange(members), "step": np.full(members, step)}
+    return pd.DataFrame({**columns, **{name: np.asarray(v) for name, v in metrics.items()}})
+
+
+def table(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

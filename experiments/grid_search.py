@@ -17,6 +17,7 @@ import pandas as pd
 from agents import dqn
 from experiments import results
 from experiments.driver import compile_program, member_keys, memory_bytes, run_online
+from experiments.hooks import online_progress
 from experiments.settings import Grid
 
 
@@ -71,16 +72,8 @@ def search(
         padded = chunk + [chunk[-1]] * (width - len(chunk))
         lr, tau, seed_index = (np.array(column) for column in zip(*padded, strict=True))
         hyper = dqn.Hyper(jnp.asarray(lr, jnp.float32), jnp.asarray(tau, jnp.float32))
-        table = run_online(
-            env,
-            agent,
-            regime,
-            hyper,
-            keys[seed_index],
-            progress=progress,
-            description=f"chunk {c + 1}/{chunks}",
-            program=program,
-        )
+        bar = online_progress(regime, f"chunk {c + 1}/{chunks}", progress)
+        table = run_online(program, program.init(keys[seed_index], hyper), hooks=(bar,))
         table = table[table["member"] < len(chunk)]
         tables.append(
             table.assign(

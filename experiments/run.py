@@ -20,7 +20,17 @@ from omegaconf import DictConfig, OmegaConf
 
 import envs
 from agents import dqn
-from experiments import checkpoint, config, driver, figures, grid_search, offline, results
+from experiments import (
+    checkpoint,
+    config,
+    driver,
+    figures,
+    grid_search,
+    hooks,
+    offline,
+    results,
+    saved_models,
+)
 from experiments.evaluation import random_policy_score
 
 
@@ -95,20 +105,23 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
     step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
-    metrics = driver.run_online(
-        job.env,
-        job.agent,
-        job.regime,
-        hyper,
-        keys,
-        progress=cfg.progress,
-        description=cfg.agent.name,
-        checkpoint_path=run_dir / checkpoint.FILE,
-        checkpoint_every=cfg.checkpoint_every,
-        fingerprint=fingerprint,
-        save_at=job.save_at,
-        run_dir=run_dir,
-        model_file=job.load_model,
+    start = time.perf_counter()
+    program = driver.compile_program(job.env, job.agent, job.regime, job.num_seeds)
+    say(cfg, f"compiled in {time.perf_counter() - start:.1f}s")
+    runner = program.init(keys, hyper)
+    if job.load_model is not None:
+        runner = runner._replace(agent=saved_models.load_model(job.load_model, runner.agent))
+    checkpoints = hooks.Checkpoints(
+        run_dir / checkpoint.FILE, fingerprint, cfg.checkpoint_every, job.regime
+    )
+    runner, first, done = checkpoints.resume(runner)
+    if first:
+        step = first * job.regime.eval_interval
+        say(cfg, f"resuming from {checkpoints.path} at step {step}")
+    progress = hooks.online_progress(job.regime, cfg.agent.name, cfg.progress, first)
+    save = hooks.save_models(run_dir, job.save_at)
+    metrics = driver.table(
+        [done, driver.run_online(program, runner, first=first, hooks=(progress, save, checkpoints))]
     )
     metrics = metrics.assign(step_size=step_size, temperature=temperature, **run_columns)
 
@@ -128,6 +141,12 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
         f"uniform random policy {random_score:.4g}"
     )
     print(f"results: {run_dir}/  (metrics.parquet, summary.json, learning_curve.png)")
+
+
+def say(cfg, message: str) -> None:
+    """A progress message on stderr, unless progress=false."""
+    if cfg.progress:
+        print(message, file=sys.stderr)
 
 
 def search(cfg, job, run_dir, run_columns, random_score) -> None:

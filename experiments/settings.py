@@ -1,5 +1,6 @@
 """The plain settings of a run: dataclasses of Python values that config validation builds
-without importing the JAX programs that run them (experiments/online.py, grid_search.py)."""
+without importing the JAX programs that run them (experiments/online.py, grid_search.py,
+experiments/offline/)."""
 
 from dataclasses import dataclass
 
@@ -32,3 +33,17 @@ class Grid:
             for i in self.step_size_exponents
             for j in self.temperature_exponents
         ]
+
+
+@dataclass(frozen=True)
+class OfflineSettings:
+    """The offline grid world of Figure 1 (configs/experiment/fig1.yaml; Appendix E is not in
+    the paper, see the README). Each phase runs `chunk` steps per call of its program."""
+
+    model_steps: int  # model training steps, before any Q update
+    q_steps: int  # Q-network updates
+    chunk: int  # divides both step counts
+    hidden: tuple[int, ...]  # every network: Q and the model's three MLPs
+    model_batch_size: int  # dataset transitions per model step
+    model_step_size: float
+    target_update_frequency: int  # Q updates between target-network copies

@@ -14,7 +14,7 @@ from test_saved_models import ARGS, CLI_ARGS, compose_config
 from agents import dqn
 from agents.base import Agent
 from envs.panflute import PanFlute
-from experiments import driver, saved_models, smoothing
+from experiments import driver, hooks, saved_models, smoothing
 from experiments.config import ConfigError, build
 from experiments.evaluation import random_transitions
 
@@ -109,8 +109,9 @@ def saved_model(tmp_path_factory):
     """Simple models saved at step 100 of a 2-seed run on 2-pipe PanFlute."""
     run_dir = tmp_path_factory.mktemp("source")
     job = _job(ARGS)
+    program = driver.compile_program(job.env, job.agent, job.regime, 2)
     driver.run_online(
-        job.env, job.agent, job.regime, HYPER, KEYS, progress=False, save_at=(100,), run_dir=run_dir
+        program, program.init(KEYS, HYPER), hooks=(hooks.save_models(run_dir, (100,)),)
     )
     return saved_models.path_for(run_dir, 100)
 
@@ -119,9 +120,9 @@ def test_a_frozen_model_starts_from_the_saved_one_and_never_changes_while_q_lear
     job = _job([*ARGS, "agent.frozen=true", f"load_model={saved_model}"])
     assert job.load_model == str(saved_model)
     program = driver.compile_program(job.env, job.agent, job.regime, 2)
-    metrics = driver.run_online(
-        job.env, job.agent, job.regime, HYPER, KEYS, False, program=program, model_file=saved_model
-    )
+    runner = program.init(KEYS, HYPER)
+    runner = runner._replace(agent=saved_models.load_model(saved_model, runner.agent))
+    metrics = driver.run_online(program, runner)
     assert "model_loss" not in metrics and metrics["td_loss"].notna().all()
 
     # The same program stepped by hand from the saved models gives the same metrics.

@@ -2,16 +2,16 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+import agents
 import envs
 from agents import dqn
-from agents.er import make_er
-from experiments.driver import member_keys, run_online
+from experiments.driver import compile_program, member_keys, run_online
 from experiments.grid_search import Grid, rank_settings, search, tuned_yaml
 from experiments.online import Regime
 from experiments.tuned import read_tuned_file, tuned
 
 ENV = envs.make("panflute", num_pipes=2)
-AGENT = make_er(ENV, batch_size=16, capacity=256, hidden=(16,))
+AGENT = agents.make("er", ENV, batch_size=16, capacity=256, hidden=(16,))
 REGIME = Regime(
     total_steps=60,
     updates_per_step=1,
@@ -41,14 +41,9 @@ def test_chunking_changes_no_member_and_each_member_is_its_own_single_run():
     pd.testing.assert_frame_equal(whole[columns], chunked[columns], check_exact=False, rtol=1e-5)
 
     # The member with step size 8e-4, temperature 0.05, seed 1, trained on its own.
-    alone = run_online(
-        ENV,
-        AGENT,
-        REGIME,
-        dqn.Hyper(jnp.array([8e-4]), jnp.array([0.05])),
-        member_keys(3, 2)[1:],
-        progress=False,
-    )
+    program = compile_program(ENV, AGENT, REGIME, 1)
+    hyper = dqn.Hyper(jnp.array([8e-4]), jnp.array([0.05]))
+    alone = run_online(program, program.init(member_keys(3, 2)[1:], hyper))
     member = whole[
         (whole["step_size"] == np.float32(8e-4).item())
         & (whole["temperature"] == np.float32(0.05).item())

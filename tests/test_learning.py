@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import envs
 from agents import dqn
 from agents.er import make_er
-from experiments.driver import member_keys, run_online
+from experiments.driver import compile_program, member_keys, run_online
 from experiments.evaluation import random_policy_score
 from experiments.online import Regime
 from experiments.results import final_performance, mean_ci
@@ -24,9 +24,8 @@ def test_er_dqn_beats_the_uniform_random_policy_on_panflute_3():
     )
     seeds = 4
     hyper = dqn.Hyper(jnp.full(seeds, 1e-4), jnp.full(seeds, 0.1))  # SPEC's tuned ER values
-    metrics = run_online(
-        env, make_er(env, hidden=(64, 64)), regime, hyper, member_keys(0, seeds), progress=False
-    )
+    program = compile_program(env, make_er(env, hidden=(64, 64)), regime, seeds)
+    metrics = run_online(program, program.init(member_keys(0, seeds), hyper))
     mean, half = mean_ci(final_performance(metrics)["final_score"])
     random = random_policy_score(env, jax.random.key(1))  # 1024 runs: standard error ~0.003
     # Optimal play earns 1/3 per step plus spontaneous rewards; random earns about 0.14.

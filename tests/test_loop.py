@@ -2,11 +2,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+import pytest
 from toys import Countdown, Metronome
 
+import agents
 from agents import dqn
-from agents.er import make_er
-from experiments.driver import compile_program, member_keys, run_online
+from experiments import checkpoint, hooks
+from experiments.driver import compile_program, member_keys, run_online, table
 from experiments.evaluation import evaluate
 from experiments.online import Regime, make_train
 from experiments.results import summarize
@@ -15,7 +17,7 @@ HYPER = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
 
 
 def small_er(env):
-    return make_er(env, batch_size=8, capacity=64, hidden=(16,))
+    return agents.make("er", env, batch_size=8, capacity=64, hidden=(16,))
 
 
 def test_episodic_evaluation_scores_the_first_episode_return_including_its_terminal_step():
@@ -52,47 +54,38 @@ def test_after_a_terminal_step_the_next_transition_starts_from_the_reset_observa
     assert np.asarray(replay.items.terminal)[:8].tolist() == [0, 0, 1, 0, 0, 1, 0, 0]
 
 
+def _same(a, b) -> bool:
+    return all(jax.tree.leaves(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), a, b)))
+
+
 def test_updates_start_at_learning_starts_and_the_target_is_copied_on_the_step_schedule():
+    # One env step per call, so the learner can be read after every step t = 1..17.
     env = Countdown(length=5)
-    agent = small_er(env)
     regime = Regime(
-        total_steps=30,
+        total_steps=17,
         updates_per_step=2,
         target_update_frequency=5,
-        eval_interval=10,
+        eval_interval=1,
         learning_starts=10,
         eval_runs=1,
         eval_steps=1,
     )
-    init, run_interval = make_train(env, agent, regime)
+    init, run_interval = make_train(env, small_er(env), regime)
     run_interval = jax.jit(run_interval)
-    runner = init(jax.random.key(0), HYPER)
-    runner, first = run_interval(runner, jnp.int32(0))  # steps 1..10: one update, at t=10
-    start = runner.agent.learner.params
-    runner, second = run_interval(runner, jnp.int32(10))
-    assert np.isfinite(first["td_loss"]) and np.isfinite(second["td_loss"])
-    # The interval ends on t = 20, a multiple of 5: the target was just copied.
+    runner, params, losses = init(jax.random.key(0), HYPER), {}, {}
+    for t in range(1, 18):
+        runner, metrics = run_interval(runner, jnp.int32(t - 1))
+        params[t], losses[t] = runner.agent.learner.params, float(metrics["td_loss"])
     learner = runner.agent.learner
-    same = jax.tree.map(
-        lambda a, b: bool(jnp.array_equal(a, b)), learner.params, learner.target_params
-    )
-    assert all(jax.tree.leaves(same))
-    assert not all(
-        jax.tree.leaves(
-            jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), start, learner.params)
-        )
-    )
-    late = Regime(
-        total_steps=30,
-        updates_per_step=1,
-        target_update_frequency=5,
-        eval_interval=10,
-        learning_starts=11,
-        eval_runs=1,
-        eval_steps=1,
-    )
-    _, metrics = make_train(env, agent, late)[1](init(jax.random.key(0), HYPER), jnp.int32(0))
-    assert np.isnan(metrics["td_loss"])  # no update before learning starts
+    # Steps 10..17 learn, `updates_per_step` Adam steps each; none before step 10.
+    assert int(learner.opt_state[0].count) == 2 * (17 - 10 + 1)
+    assert np.isnan(losses[9]) and np.isfinite(losses[10])
+    assert _same(params[1], params[9]) and not _same(params[9], params[10])
+    # Step 17 is between copies: the target is the network as it was after step 15, the
+    # last copy, and not the one of step 16 or 17.
+    assert _same(learner.target_params, params[15])
+    assert not _same(learner.target_params, params[16])
+    assert not _same(learner.target_params, learner.params)
 
 
 # Two evaluations of 20 steps, learning from step 5, target copied every 4 steps.
@@ -107,10 +100,15 @@ TINY = Regime(
 )
 
 
+def online(env, agent, hyper, keys):
+    program = compile_program(env, agent, TINY, len(keys))
+    return run_online(program, program.init(keys, hyper))
+
+
 def _tiny_run(seed):
     env = Countdown(length=3)
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
-    return run_online(env, small_er(env), TINY, hyper, member_keys(seed, 2), progress=False)
+    return online(env, small_er(env), hyper, member_keys(seed, 2))
 
 
 def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_does_not():
@@ -123,22 +121,8 @@ def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_does_not():
 def test_a_diverging_seed_is_marked_and_excluded_while_the_others_go_on_unharmed():
     env = Countdown(length=3)
     keys = member_keys(0, 2)
-    both = run_online(
-        env,
-        small_er(env),
-        TINY,
-        dqn.Hyper(jnp.array([1e-3, 1e30]), jnp.array([1.0, 1.0])),
-        keys,
-        progress=False,
-    )
-    alone = run_online(
-        env,
-        small_er(env),
-        TINY,
-        dqn.Hyper(jnp.array([1e-3]), jnp.array([1.0])),
-        keys[:1],
-        progress=False,
-    )
+    both = online(env, small_er(env), dqn.Hyper(jnp.array([1e-3, 1e30]), jnp.ones(2)), keys)
+    alone = online(env, small_er(env), dqn.Hyper(jnp.array([1e-3]), jnp.ones(1)), keys[:1])
     last = both[both["step"] == 40]
     assert last["diverged"].tolist() == [False, True]
     np.testing.assert_allclose(
@@ -157,9 +141,41 @@ def test_members_run_in_blocks_give_the_same_metrics_as_one_wide_vmap():
 
     def run(block):
         program = compile_program(env, agent, TINY, 5, block=block)
-        return run_online(env, agent, TINY, hyper, keys, progress=False, program=program)
+        return run_online(program, program.init(keys, hyper))
 
     blocked, wide = run(2), run(0)
     np.testing.assert_allclose(blocked["td_loss"], wide["td_loss"], rtol=1e-5)
     pd.testing.assert_frame_equal(blocked.drop(columns="td_loss"), wide.drop(columns="td_loss"))
     assert blocked["td_loss"].nunique() == len(blocked)  # the members really differ
+
+
+def test_hooks_see_every_interval_and_a_checkpoint_resumes_to_the_same_metrics(tmp_path):
+    env = Countdown(length=3)
+    program = compile_program(env, small_er(env), TINY, 2)
+    hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
+    keys = member_keys(0, 2)
+    seen = []
+    track = hooks.on_interval(lambda step, metrics: seen.append((step, len(metrics["score"]))))
+    whole = run_online(program, program.init(keys, hyper), hooks=(track,))
+    assert seen == [(20, 2), (40, 2)]
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_the_first_interval(step, runner, metrics):
+        if step == 20:
+            raise Killed
+
+    path = tmp_path / "checkpoint.npz"
+    checkpoints = hooks.Checkpoints(path, "tiny", 1, TINY)
+    with pytest.raises(Killed):
+        run_online(
+            program, program.init(keys, hyper), hooks=(checkpoints, kill_after_the_first_interval)
+        )
+    again = hooks.Checkpoints(path, "tiny", 1, TINY)
+    runner, first, done = again.resume(program.init(keys, hyper))
+    assert first == 1 and done["step"].tolist() == [20, 20]
+    rest = run_online(program, runner, first=first, hooks=(again,))
+    pd.testing.assert_frame_equal(table([done, rest]), whole, check_exact=True)
+    with pytest.raises(checkpoint.MismatchError):
+        hooks.Checkpoints(path, "another run", 1, TINY).resume(program.init(keys, hyper))

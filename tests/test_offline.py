@@ -1,4 +1,4 @@
-"""The offline grid world of Figure 1 (experiments/offline.py): the success rule and the
+"""The offline grid world of Figure 1 (experiments/offline/): the success rule and the
 tables on hand-made inputs, the pieces of the loop, and a tiny run end to end via the CLI."""
 
 import json
@@ -12,13 +12,16 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from agents import dqn
+from agents import dqn, replay
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
 from experiments import claims, config, offline
 from experiments.driver import member_keys
+from experiments.offline import dataset, report, training
+from experiments.settings import OfflineSettings
 
 STAY, UP, LEFT, DOWN, RIGHT = range(5)
+HYPER = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
 
 
 def greedy_table(cells: dict) -> pd.DataFrame:
@@ -46,8 +49,8 @@ def greedy_table(cells: dict) -> pd.DataFrame:
 
 
 def outcome_of(cells: dict) -> pd.Series:
-    counts = offline.action_counts(greedy_table(cells))
-    return offline.outcomes(offline.cell_outcomes(counts)).iloc[0]
+    counts = report.action_counts(greedy_table(cells))
+    return report.outcomes(report.cell_outcomes(counts)).iloc[0]
 
 
 # ----------------------------------------------------------------------------- the rule
@@ -77,8 +80,8 @@ def test_a_tie_between_optimal_actions_counts_as_right():
     # Both optimal actions are chosen by some seeds: every seed is right.
     result = outcome_of({("E1", 1, 1): ({UP, LEFT}, [UP, LEFT, LEFT])})
     assert result["succeeded"]
-    cells = offline.cell_outcomes(
-        offline.action_counts(greedy_table({("E1", 1, 1): ({UP, LEFT}, [UP, LEFT, LEFT])}))
+    cells = report.cell_outcomes(
+        report.action_counts(greedy_table({("E1", 1, 1): ({UP, LEFT}, [UP, LEFT, LEFT])}))
     )
     assert cells["fraction_optimal"].tolist() == [1.0]
 
@@ -89,7 +92,7 @@ def test_exactly_half_wrong_is_not_a_majority():
 
 
 def test_action_counts_sum_to_the_seeds_per_cell():
-    counts = offline.action_counts(greedy_table({("E1", 2, 1): ({RIGHT}, [RIGHT, STAY, STAY])}))
+    counts = report.action_counts(greedy_table({("E1", 2, 1): ({RIGHT}, [RIGHT, STAY, STAY])}))
     assert counts["count"].tolist() == [2, 0, 0, 0, 1]
     assert counts["fraction"].tolist() == pytest.approx([2 / 3, 0, 0, 0, 1 / 3])
     assert counts["optimal"].tolist() == [False, False, False, False, True]
@@ -112,56 +115,65 @@ def test_paper_predictions_match_spec():
 
 
 def test_sampling_only_reaches_the_real_rows_of_a_padded_dataset():
-    data = gw.dataset("single_cell")  # 290 of the 340 rows
-    dataset = offline.padded(data)
-    assert dataset.transitions.obs.shape == (offline.CAPACITY, gw.OBS_SIZE)
-    batch = offline.sample(dataset, jax.random.key(0), 20_000)
+    data = dataset.as_replay(gw.dataset("single_cell"))  # 290 of the 340 rows
+    assert data.items.obs.shape == (dataset.CAPACITY, gw.OBS_SIZE) and int(data.size) == 290
+    batch = replay.sample(data, jax.random.key(0), 20_000)
     # Padding rows are all zeros: no agent bit. Real rows always have one.
     assert (np.asarray(batch.obs)[:, :9].sum(axis=1) == 1).all()
 
 
+def test_every_agent_of_the_table_trains_on_320_transitions_per_update():
+    q = dqn.DQN(dqn.mlp(gw.NUM_ACTIONS, (8,)))
+    model = SimpleModel(gw.OBS_SIZE, gw.NUM_ACTIONS, (8,))
+    learner = q.init(jax.random.key(0), jnp.zeros(gw.OBS_SIZE), HYPER)
+    data = dataset.as_replay(gw.dataset("path_to_goal"))
+    model_params = model.init(jax.random.key(1))
+    key = jax.random.key(2)
+    for name, agent in training.AGENTS.items():
+        batch = agent.batch(q, model)(key, learner, data, model_params)
+        assert batch.obs.shape == (dqn.Q_BATCH_SIZE, gw.OBS_SIZE), name
+    # DQN's batch is dataset rows as they are: continuation 1 - terminal, weight 1.
+    real = training.AGENTS["dqn"].batch(q, model)(key, learner, data, None)
+    sampled = replay.sample(data, jax.random.split(key)[0], dqn.Q_BATCH_SIZE)
+    np.testing.assert_array_equal(real.obs, sampled.obs)
+    np.testing.assert_array_equal(real.continuation, 1.0 - sampled.terminal)
+    assert (np.asarray(real.weight) == 1).all()
+
+
 def test_evaluation_cells_and_transitions_line_up_with_the_layouts():
-    obs = offline.evaluation_observations()
+    obs = dataset.evaluation_observations()
     assert obs.shape == (2, 6, gw.OBS_SIZE)
-    grid = offline._cell_grid()
+    grid = report.cell_grid()
     assert len(grid) == 12 and grid["optimal"].map(sum).tolist() == [1] * 12
-    transitions = offline.evaluation_transitions()
+    transitions = dataset.evaluation_transitions()
     assert len(transitions.action) == 60 and transitions.terminal.sum() == 2
 
 
 def test_a_perfect_prediction_scores_every_evaluation_transition_right():
-    truth = offline.evaluation_transitions()
+    truth = dataset.evaluation_transitions()
     true_cell = truth.next_obs[:, :9].argmax(axis=1)
     history = {
         "next_cell": true_cell[None, None],
         "continuation": (1.0 - truth.terminal)[None, None].astype(np.float32),
     }
-    rows = offline._prediction_rows("path_to_goal", history, chunk=10)
+    rows = report.prediction_rows("path_to_goal", history, chunk=10)
     assert rows["position_correct"].all() and len(rows) == 60
     wrong = dict(history, next_cell=np.where(true_cell == 5, 2, true_cell)[None, None])
-    rows = offline._prediction_rows("path_to_goal", wrong, chunk=10)
+    rows = report.prediction_rows("path_to_goal", wrong, chunk=10)
     # (1,2) is the landing cell of 5 of E1's transitions and 2 of E2's.
     assert (~rows["position_correct"]).sum() == (true_cell[~truth.terminal] == 5).sum()
 
 
 def test_results_do_not_depend_on_the_chunk_size():
-    settings = offline.Settings(model_steps=4, q_steps=4, chunk=2, hidden=(8,))
-    model = SimpleModel(gw.OBS_SIZE, gw.NUM_ACTIONS, (8,))
-    q = dqn.DQN(dqn.mlp(gw.NUM_ACTIONS, (8,)))
     keys = member_keys(0, 2)
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
-    dataset = offline.padded(gw.dataset("path_to_goal"))
-    chunk_fn = offline.q_chunk(settings, "dqn", q, model)
     finals = []
     for chunk in (2, 4):
-        # jitted, so that params and target params are separate buffers (both donated)
-        learner = jax.jit(jax.vmap(lambda k, h: q.init(k, jnp.zeros(gw.OBS_SIZE), h)))(keys, hyper)
-        learner, _ = offline.run_phase(
-            chunk_fn, learner, keys, dataset, None, 4, chunk, progress=False
-        )
-        finals.append(learner.params)
-    for a, b in zip(jax.tree.leaves(finals[0]), jax.tree.leaves(finals[1])):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        settings = OfflineSettings(4, 4, chunk, (8,), 32, 2e-4, 2)
+        raw = training.run(settings, hyper, keys, ("dqn", "model_10step"), ("path_to_goal",), False)
+        finals.append(raw.table("q_values"))
+    assert len(finals[0]) == 2 * 2 * 12 * 5  # agents x seeds x cells x actions
+    np.testing.assert_allclose(finals[0]["q_value"], finals[1]["q_value"], rtol=1e-5, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -196,7 +208,7 @@ def test_a_tiny_fig1_run_writes_complete_tables_and_the_figure(tmp_path):
     assert len(table("q_values")) == agents * coverages * seeds * cells * actions
     counts = table("action_counts")
     assert len(counts) == agents * coverages * cells * actions
-    assert (counts.groupby(offline.CELL)["count"].sum() == seeds).all()
+    assert (counts.groupby(report.CELL)["count"].sum() == seeds).all()
     assert len(table("cell_outcomes")) == agents * coverages * cells
     outcomes = table("outcomes")
     assert len(outcomes) == agents * coverages
@@ -243,19 +255,28 @@ def test_bad_fig1_input_exits_2_and_leaves_nothing(tmp_path):
     assert not run_dir.exists()
 
 
+BASE_SEEDS = (0, 1, 2)
+
+
 @pytest.mark.slow
-def test_the_cpu_scale_fig1_run_reproduces_the_papers_outcomes(tmp_path):
-    """`mbgen experiment=fig1` as shipped (5 seeds; 15-30 minutes on 2 cores): every one of
-    the 12 (agent, coverage) outcomes as the paper predicts, and the model's next position
-    right on the evaluation transitions it never saw (footnote 3)."""
-    run_dir = tmp_path / "run"
-    result = mbgen(
-        ["experiment=fig1", "progress=false", f"hydra.run.dir={run_dir}"],
-        tmp_path,
-        timeout=3 * 3600,
-    )
-    assert result.returncode == 0, result.stderr
-    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
-    assert outcomes["agrees_with_paper"].all(), outcomes.to_string()
-    accuracy = pd.read_parquet(run_dir / "model_accuracy.parquet")
-    assert accuracy["position_accuracy"].mean() > 0.95, accuracy.to_string()
+def test_the_cpu_scale_fig1_run_reproduces_the_papers_outcomes_over_several_base_seeds():
+    """`mbgen experiment=fig1` as shipped (5 seeds each; 10,000 model steps, 4,000 Q updates)
+    for base seeds 0, 1 and 2, all 15 members in one batched run: at least 34 of the 36
+    (base seed, agent, coverage) outcomes as the paper predicts, and the model's next
+    position right on the evaluation transitions it never saw (footnote 3). Base seed 0
+    alone gave 12 of 12 (README); the rate over the three is not measured yet."""
+    with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+        job = config.build_offline(compose("config", overrides=["experiment=fig1"]))
+    keys = jnp.concatenate([member_keys(seed, job.num_seeds) for seed in BASE_SEEDS])
+    members = len(keys)
+    hyper = dqn.Hyper(*(jnp.full(members, x, jnp.float32) for x in job.hyper))
+    raw = offline.run(job.settings, hyper, keys, job.agents, job.coverages, progress=False)
+    q_values, predictions = raw.table("q_values"), raw.table("model_predictions")
+    agree = []
+    for i, _ in enumerate(BASE_SEEDS):
+        own = q_values["member"] // job.num_seeds == i
+        counts = report.action_counts(q_values[own])
+        agree += report.outcomes(report.cell_outcomes(counts))["agrees_with_paper"].tolist()
+    assert len(agree) == 12 * len(BASE_SEEDS) and sum(agree) >= 34, agree
+    accuracy = report.model_accuracy(predictions)["position_accuracy"]
+    assert accuracy.mean() > 0.95, accuracy.to_string()

@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 
 from agents import dqn
 from agents.replay import Replay
-from experiments import driver, saved_models
+from experiments import driver, hooks, saved_models
 from experiments.config import CONFIG_DIR, build
 
 BASE = [
@@ -41,17 +41,8 @@ def test_saved_states_load_back_to_exactly_the_saved_learner_params(tmp_path):
     keys = driver.member_keys(0, 2)
     hyper = dqn.Hyper(jnp.full(2, 1e-3, jnp.float32), jnp.full(2, 1.0, jnp.float32))
     program = driver.compile_program(job.env, job.agent, job.regime, 2)
-    driver.run_online(
-        job.env,
-        job.agent,
-        job.regime,
-        hyper,
-        keys,
-        progress=False,
-        program=program,
-        save_at=(100, 300),
-        run_dir=tmp_path,
-    )
+    save = hooks.save_models(tmp_path, (100, 300))
+    driver.run_online(program, program.init(keys, hyper), hooks=(save,))
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
         "step_100.npz",
         "step_300.npz",
