@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from agents import dqn
 from agents.base import Agent, Transition
 from agents.models import prediction_metrics
+from envs.core import auto_reset
 from experiments.evaluation import evaluate, random_transitions
 from experiments.settings import Regime
 
@@ -67,9 +68,7 @@ def make_train(env, agent: Agent, regime: Regime):
         )
 
         # After a terminal step the next action is chosen from the reset observation.
-        reset_state, reset_obs = env.reset(reset_key)
-        env_state = jax.tree.map(lambda r, s: jnp.where(terminal, r, s), reset_state, env_state)
-        obs = jnp.where(terminal, reset_obs, next_obs)
+        env_state, obs = auto_reset(env, reset_key, terminal, env_state, next_obs)
         return (Runner(agent_state, env_state, obs, key), t), metrics
 
     def run_interval(runner: Runner, t: jax.Array) -> tuple[Runner, dict]:
