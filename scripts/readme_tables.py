@@ -1,0 +1,365 @@
+"""The README's results tables, made from the small summaries committed in results/summaries/
+(results/ itself is not committed: its runs are too big).
+
+python scripts/readme_tables.py summarize fig3 results/fig3  # -> results/summaries/fig3.csv
+python scripts/readme_tables.py write     # README.md's tables from the summaries
+python scripts/readme_tables.py check     # exit 1 where README.md differs from them
+
+A table sits in README.md between `<!-- table:NAME -->` and `<!-- /table -->`. A summary made
+from runs holds one row per run and seed; one transcribed from an older README, whose runs were
+not kept, holds the per-cell means and intervals it showed, and says so in its header.
+"""
+
+import argparse
+import math
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from experiments import claims, results
+
+SUMMARIES = Path("results/summaries")
+README = Path("README.md")
+BLOCK = re.compile(r"(<!-- table:(\w+) -->\n)(.*?)(<!-- /table -->)", re.S)
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def online_seeds(tree: Path) -> pd.DataFrame:
+    """Per finished run and seed: the final score, the mean score over the whole run (how
+    fast it learned) and the run's columns."""
+    metrics = results.load_runs(tree, report=lambda m: print(m, file=sys.stderr))
+    if metrics.empty:
+        return metrics
+    extra = [c for c in ("agent.rollout_length",) if c in metrics.columns]
+    finals = claims.largest_scale(results.final_table(metrics, extra=extra))
+    whole = metrics.groupby(["run_dir", "member"])["score"].mean().rename("whole_run_score")
+    seeds = finals.merge(whole.reset_index(), on=["run_dir", "member"])
+    seeds["run_dir"] = [str(Path(d).relative_to(tree)) for d in seeds["run_dir"]]
+    return seeds.rename(columns={"run_dir": "run"})
+
+
+def fig1_outcomes(tree: Path) -> pd.DataFrame:
+    """Per finished Figure 1 run: its outcomes, and the settings it overrides ('' for none:
+    the figure itself; the others are sensitivity checks)."""
+    tables = []
+    for path in sorted(tree.rglob("outcomes.parquet")):
+        run_dir = path.parent
+        if not results.is_finished(run_dir):
+            continue
+        config = yaml.safe_load((run_dir / results.CONFIG).read_text()) or {}
+        tuned = config.get("offline") or {}
+        overrides = " ".join(
+            f"{k}={config[k]:g}"
+            for k in ("step_size", "temperature")
+            if not math.isclose(config[k], tuned[k], rel_tol=1e-6)
+        )
+        outcomes = pd.read_parquet(path)[
+            ["agent", "coverage", "succeeded", "paper_prediction", "worst_fraction_optimal"]
+        ]
+        tables.append(
+            outcomes.assign(
+                run=str(run_dir.relative_to(tree)),
+                overrides=overrides,
+                scale=config["scale"]["name"],
+            )
+        )
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def table_of(name: str, columns: list[str]):
+    """The columns of the table scripts/figure4.py wrote into the tree."""
+
+    def read(tree: Path) -> pd.DataFrame:
+        path = tree / name
+        return pd.read_parquet(path)[columns] if path.exists() else pd.DataFrame()
+
+    return read
+
+
+SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
+    "quickstart": online_seeds,
+    "fig3": online_seeds,
+    "appendix_c": online_seeds,
+    "ablation_rollout": online_seeds,
+    "fig1": fig1_outcomes,
+    "fig4_left": table_of(
+        "figure4_left.parquet",
+        "agent quantity active_ends member predicted num_pipes scale".split(),
+    ),
+    "fig4_right": table_of(
+        "figure4_right.parquet",
+        "frozen_step member first_step reached predicted probe_ends budget num_pipes scale".split(),
+    ),
+}
+
+
+def write_summary(name: str, tree: Path, out: Path) -> int:
+    summary = SUMMARIZE[name](tree)
+    if summary.empty:
+        fail(f"no finished results for {name!r} under {str(tree)!r}.")
+    header = f"# {name}: made by `python scripts/readme_tables.py summarize {name} {tree}`\n"
+    results.write_text(header + summary.to_csv(index=False), out)
+    return len(summary)
+
+
+def read_summary(name: str, **options) -> pd.DataFrame:
+    return pd.read_csv(SUMMARIES / f"{name}.csv", comment="#", **options)
+
+
+def cells(summary: pd.DataFrame, keys: list[str], values: list[str], sums=()) -> pd.DataFrame:
+    """Per cell of `keys`: the number of non-diverged seeds n, for each of `values` the mean
+    and 95% t half-width over them (`<value>_mean`, `<value>_ci95`), and the totals of
+    `sums`. A transcribed summary holds these cells already."""
+    if "member" not in summary:
+        return summary
+    kept = summary[~summary["diverged"].astype(bool)] if "diverged" in summary else summary
+    rows = []
+    for key, group in kept.groupby(keys):
+        row = dict(zip(keys, key), n=len(group), **{s: group[s].sum() for s in sums})
+        for value in values:
+            row[f"{value}_mean"], row[f"{value}_ci95"] = results.mean_ci(group[value])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- tables
+
+AGENTS = {
+    "er": "ER",
+    "simple_model": "simple model",
+    "perfect_model": "perfect model",
+    "gaussian_latent": "Gaussian latent",
+    "categorical_latent": "categorical latent",
+}
+ENVS = {"procmaze": "ProcMaze", "buttongrid": "ButtonGrid", "panflute": "PanFlute",
+        "opengrid": "OpenGrid"}  # fmt: skip
+
+
+def markdown(corner: str, columns: list, rows: list[tuple[str, list[str]]]) -> str:
+    lines = [f"| {corner} | " + " | ".join(map(str, columns)) + " |"]
+    lines.append("|---" * (len(columns) + 1) + "|")
+    lines += [f"| {label} | " + " | ".join(values) + " |" for label, values in rows]
+    return "\n".join(lines) + "\n"
+
+
+def show(row, value: str, digits: int, thousands: bool = False) -> str:
+    """`mean ± half-width`; the half-width is left out where it rounds to zero."""
+    fmt = f"{{:{',' if thousands else ''}.{digits}f}}"
+    mean, half = row[f"{value}_mean"], row[f"{value}_ci95"]
+    if not math.isfinite(half) or round(half, digits) == 0:
+        return fmt.format(mean)
+    return f"{fmt.format(mean)} ± {fmt.format(half)}"
+
+
+def ahead_of_all(group: pd.DataFrame, value: str):
+    """The row (index) whose interval lies above every other row's, or None."""
+    stats = group.rename(columns={f"{value}_mean": "mean", f"{value}_ci95": "ci95"})
+    for index, row in stats.iterrows():
+        others = stats.drop(index)
+        if len(others) and all(claims.beats(row, other) for _, other in others.iterrows()):
+            return index
+    return None
+
+
+def agents_by_level(
+    summary: pd.DataFrame, measures: list[tuple[str, str]], digits: int, random_digits: int = 3
+) -> str:
+    """Agents down, levels across: for each (value, row prefix) of `measures`, one row per
+    agent (in bold where ahead of every other agent by the claims' rule), then the uniform
+    random policy."""
+    values = [value for value, _ in measures]
+    table = cells(summary, ["env", "complexity", "agent"], values)
+    env = ENVS[table["env"].iloc[0]]
+    levels = sorted(table["complexity"].unique())
+    rows = []
+    for value, prefix in measures:
+        shown = {}
+        for level in levels:
+            at = table[table["complexity"] == level]
+            best = ahead_of_all(at, value)
+            for index, row in at.iterrows():
+                text = show(row, value, digits)
+                shown[row["agent"], level] = f"**{text}**" if index == best else text
+        for agent in [a for a in AGENTS if a in set(table["agent"])]:
+            rows.append((prefix + AGENTS[agent], [shown.get((agent, s), "") for s in levels]))
+    random = summary.groupby("complexity")["random_policy_score"].first()
+    rows.append(("uniform random policy", [f"{random[s]:.{random_digits}g}" for s in levels]))
+    return markdown("agent", [f"{env} {s}" for s in levels], rows)
+
+
+def fig3() -> str:
+    return agents_by_level(read_summary("fig3"), [("final_score", "")], digits=3)
+
+
+def appendix_c() -> str:
+    measures = [("final_score", ""), ("whole_run_score", "mean return over the whole run: ")]
+    return agents_by_level(read_summary("appendix_c"), measures, digits=2)
+
+
+def quickstart() -> str:
+    """ER at cpu scale on the first levels tried for the quick start, beside the random
+    policy: it must beat the random policy there within the budget."""
+    summary = read_summary("quickstart")
+    table = cells(summary, ["env", "complexity", "agent"], ["final_score"])
+    random = summary.groupby(["env", "complexity"])["random_policy_score"].first()
+    rows = []
+    for _, row in table.iterrows():
+        level = row["env"], row["complexity"]
+        # Levels of very different score ranges: significant figures, not decimals.
+        score = f"{row['final_score_mean']:.3g} ± {row['final_score_ci95']:.2g}"
+        shown = [score, f"{random[level]:.3g}", str(row["n"])]
+        rows.append((f"{ENVS[level[0]]} {level[1]}", shown))
+    return markdown("level", ["ER final score", "uniform random policy", "seeds"], rows)
+
+
+def ablation_rollout() -> str:
+    length = "agent.rollout_length"
+    table = cells(read_summary("ablation_rollout"), ["agent", length], ["final_score"])
+    lengths = sorted(table[length].unique())
+    rows = []
+    for agent in [a for a in AGENTS if a in set(table["agent"])]:
+        runs = table[table["agent"] == agent].set_index(length)
+        rows.append((AGENTS[agent], [show(runs.loc[k], "final_score", 3) for k in lengths]))
+    # 320 imagined transitions per update: rollouts x rollout length
+    return markdown("agent", [f"{k} x {320 // k} rollouts" for k in lengths], rows)
+
+
+FIG1_AGENTS = {
+    "dqn": "DQN on the dataset",
+    "model_1step": "simple model, 1-step rollouts",
+    "model_10step": "simple model, 10-step rollouts",
+}
+COVERAGES = {"all_evaluation": "All-Evaluation", "path_to_goal": "Path-to-Goal",
+             "single_cell": "Single-Cell", "no_evaluation": "No-Evaluation"}  # fmt: skip
+
+
+def fig1() -> str:
+    """Ours and the paper's outcome per agent and coverage, of the run without overrides."""
+    summary = read_summary("fig1", keep_default_na=False)
+    main = summary[summary["overrides"] == ""].set_index(["agent", "coverage"])
+    word = {True: "succeeds", False: "fails"}
+    rows = []
+    for agent, label in FIG1_AGENTS.items():
+        shown = []
+        for coverage in COVERAGES:
+            row = main.loc[agent, coverage]
+            paper = word[row["paper_prediction"]]
+            paper = f"paper: {paper}" if not rows and not shown else paper  # said once
+            shown.append(f"{word[row['succeeded']]} ({paper})")
+        rows.append((label, shown))
+    return markdown("agent", list(COVERAGES.values()), rows)
+
+
+def fig1_sensitivity() -> str:
+    summary = read_summary("fig1", keep_default_na=False)
+    summary["agrees"] = summary["succeeded"] == summary["paper_prediction"]
+    rows = []
+    for overrides, run in summary.groupby("overrides", sort=False):
+        label = f"`{overrides}`" if overrides else "the settings above"
+        rows.append((label, [f"{run['agrees'].sum()} of {len(run)}"]))
+    return markdown("run", ["outcomes as the paper predicts"], rows)
+
+
+def fig4_left() -> str:
+    summary = read_summary("fig4_left")
+    table = cells(summary, ["agent", "quantity", "active_ends"], ["predicted"])
+    n = int(summary["num_pipes"].iloc[0])
+    ends = list(range(n - 4, n + 1))  # the bins where the smoothing shows
+    labels = {
+        ("simple_model", "reward"): "simple model: predicted reward (ends now)",
+        ("gaussian_latent", "reward"): "Gaussian latent: predicted reward",
+        ("simple_model", "all_ends_next"): "simple model: P(all ends next) (ends next)",
+        ("gaussian_latent", "all_ends_next"): "Gaussian latent: P(all ends next)",
+    }
+    rows = []
+    for (agent, quantity), label in labels.items():
+        bins = table[(table["agent"] == agent) & (table["quantity"] == quantity)]
+        bins = bins.set_index("active_ends")
+        rows.append((label, [show(bins.loc[k], "predicted", 3) for k in ends]))
+    return markdown("active pipe-ends", [*ends[:-1], f"{n} (truth 1)"], rows)
+
+
+def fig4_right() -> str:
+    summary = read_summary("fig4_right")
+    if "first_step" in summary:  # a seed that never gets near-optimal counts as the budget
+        never = ~summary["reached"].astype(bool)
+        summary = summary.assign(steps=summary["first_step"].fillna(summary["budget"]), never=never)
+    keys = ["frozen_step", "probe_ends", "num_pipes"]
+    table = cells(summary, keys, ["steps", "predicted"], sums=["never"])
+    n, ends, pipes = (int(table[k].iloc[0]) for k in ("n", "probe_ends", "num_pipes"))
+    never = [f"{int(k)}" for k in table["never"]]
+    never[0] += f" of {n}"
+    rows = [
+        (f"steps to 95% of the optimal rate (mean ± 95% CI, {n} seeds)",
+         [show(r, "steps", 0, thousands=True) for _, r in table.iterrows()]),
+        ("seeds that never get there", never),
+        (f"predicted reward at {ends} of {pipes} active ends",
+         [show(r, "predicted", 3) for _, r in table.iterrows()]),
+    ]  # fmt: skip
+    steps = [f"{int(k) // 1000}k" for k in table["frozen_step"]]
+    return markdown("model frozen after", steps, rows)
+
+
+TABLES = {
+    "fig1": fig1,
+    "fig1_sensitivity": fig1_sensitivity,
+    "fig3": fig3,
+    "fig4_left": fig4_left,
+    "fig4_right": fig4_right,
+    "appendix_c": appendix_c,
+    "ablation_rollout": ablation_rollout,
+    "quickstart": quickstart,
+}
+
+
+def regenerate(text: str) -> str:
+    """README text with every marked table made afresh from the summaries."""
+
+    def table(match):
+        name = match.group(2)
+        if name not in TABLES:
+            fail(f"README.md marks an unknown table {name!r}; known: {', '.join(TABLES)}.")
+        return match.group(1) + TABLES[name]() + match.group(4)
+
+    return BLOCK.sub(table, text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    summarize = commands.add_parser("summarize", help="a results tree -> its summary CSV")
+    summarize.add_argument("name", choices=list(SUMMARIZE))
+    summarize.add_argument("tree", type=Path, help="the experiment's results directory")
+    summarize.add_argument("--out", type=Path, help="default: results/summaries/NAME.csv")
+    commands.add_parser("write", help="rewrite README.md's tables from the summaries")
+    commands.add_parser("check", help="exit 1 if README.md's tables differ from the summaries")
+    args = parser.parse_args()
+    if args.command == "summarize":
+        if not args.tree.is_dir():
+            fail(f"tree must be an existing results directory; got {str(args.tree)!r}.")
+        out = args.out or SUMMARIES / f"{args.name}.csv"
+        print(f"wrote {out}: {write_summary(args.name, args.tree, out)} rows")
+        return
+    text = README.read_text()
+    made = regenerate(text)
+    if args.command == "write":
+        results.write_text(made, README)
+        print(f"wrote {README}: {len(BLOCK.findall(made))} tables")
+    elif made != text:
+        print("README.md's tables differ from results/summaries/: run "
+              "`python scripts/readme_tables.py write`", file=sys.stderr)  # fmt: skip
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
