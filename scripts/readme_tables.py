@@ -91,6 +91,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "fig3": online_seeds,
     "appendix_c": online_seeds,
     "ablation_rollout": online_seeds,
+    "ablation_spontaneous": online_seeds,
     "fig1": fig1_outcomes,
     "fig4_left": table_of(
         "figure4_left.parquet",
@@ -199,6 +200,10 @@ def agents_by_level(
 
 def fig3() -> str:
     return agents_by_level(read_summary("fig3"), [("final_score", "")], digits=3)
+
+
+def ablation_spontaneous() -> str:
+    return agents_by_level(read_summary("ablation_spontaneous"), [("final_score", "")], digits=3)
 
 
 def appendix_c() -> str:
@@ -318,6 +323,7 @@ TABLES = {
     "fig4_right": fig4_right,
     "appendix_c": appendix_c,
     "ablation_rollout": ablation_rollout,
+    "ablation_spontaneous": ablation_spontaneous,
     "quickstart": quickstart,
 }
 
