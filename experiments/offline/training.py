@@ -132,11 +132,11 @@ class Phases:
         self.compiled: dict[str, Callable] = {}
         self.seconds: dict[str, float] = {}
 
-    def run(self, name, state, keys, data, model_params, steps: int, description: str):
-        """Advance a batch of seeds `steps` steps of phase `name`. Returns the final state and
-        each metric stacked over chunks: (chunks, seeds, ...)."""
+    def run(self, name, coverage, state, keys, data, model_params, steps: int):
+        """Advance a batch of seeds `steps` steps of phase `name` on the dataset of `coverage`.
+        Returns the final state and each metric stacked over chunks: (chunks, seeds, ...)."""
+        start = time.perf_counter()
         if name not in self.compiled:
-            start = time.perf_counter()
             program = jax.jit(
                 jax.vmap(self.chunks[name], in_axes=(0, 0, None, None, 0)), donate_argnums=0
             )
@@ -148,9 +148,10 @@ class Phases:
         def program(state, t0):
             return compiled(state, keys, t0, data, model_params)
 
-        bar = hooks.ProgressBar(steps, description, hooks.latest_loss, self.progress)
+        bar = hooks.ProgressBar(steps, f"{name} {coverage}", hooks.latest_loss, self.progress)
         state, history = driver.advance(program, state, range(0, steps, chunk), chunk, hooks=(bar,))
-        return state, {name: np.stack([h[name] for h in history]) for name in history[0]}
+        self.seconds[f"{name}/{coverage}"] = time.perf_counter() - start
+        return state, {key: np.stack([h[key] for h in history]) for key in history[0]}
 
 
 def run(
@@ -181,31 +182,22 @@ def run(
         data = dataset.as_replay(gw.dataset(coverage))
         params = None
         if any(AGENTS[name].uses_model for name in agents):
-            start = time.perf_counter()
             trained, metrics = phases.run(
                 "model",
+                coverage,
                 init_model(model_keys),
                 model_keys,
                 data,
                 None,
                 settings.model_steps,
-                f"model {coverage}",
             )
-            raw.seconds[f"model/{coverage}"] = time.perf_counter() - start
             raw.add_model(coverage, metrics, settings.chunk)
             params = trained.params
         for name in agents:
-            start = time.perf_counter()
+            model_params = params if AGENTS[name].uses_model else None
             _, metrics = phases.run(
-                name,
-                init_q(q_keys, hyper),
-                q_keys,
-                data,
-                params if AGENTS[name].uses_model else None,
-                settings.q_steps,
-                f"{name} {coverage}",
+                name, coverage, init_q(q_keys, hyper), q_keys, data, model_params, settings.q_steps
             )
-            raw.seconds[f"{name}/{coverage}"] = time.perf_counter() - start
             raw.add_q(name, coverage, metrics, settings.chunk)
     raw.seconds.update(phases.seconds)
     return raw
