@@ -261,7 +261,8 @@ BASE_SEEDS = (0, 1, 2)
 @pytest.mark.slow
 def test_the_cpu_scale_fig1_run_reproduces_the_papers_outcomes_over_several_base_seeds():
     """`mbgen experiment=fig1` as shipped (5 seeds each; 10,000 model steps, 4,000 Q updates)
-    for base seeds 0, 1 and 2, all 15 members in one batched run: at least 34 of the 36
+    for base seeds 0, 1 and 2, all 15 members in one batched run (about three times one
+    cpu-scale run, which takes 15-30 minutes on 2 cores): at least 34 of the 36
     (base seed, agent, coverage) outcomes as the paper predicts, and the model's next
     position right on the evaluation transitions it never saw (footnote 3). Base seed 0
     alone gave 12 of 12 (README); the rate over the three is not measured yet."""
