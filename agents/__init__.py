@@ -1,11 +1,22 @@
 """Agents by name. A module in this package that decorates its factory with `@register`
-is found automatically: adding an agent needs no edit here."""
+is found automatically: adding an agent needs no edit here.
+
+An agent's settings and their defaults live in one place, configs/agent/<name>.yaml: the
+command line reads them there, and `make` fills in the ones a Python caller leaves out.
+Factories take every setting as a keyword without a default.
+"""
 
 import importlib
 import pkgutil
+from pathlib import Path
 from typing import Callable
 
+from omegaconf import OmegaConf
+
 from agents.base import Agent
+from envs import checks
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "agent"
 
 REGISTRY: dict[str, Callable[..., Agent]] = {}
 
@@ -20,13 +31,25 @@ def register(name: str):
     return decorate
 
 
+def defaults(name: str) -> dict:
+    """The settings of agent `name` with their defaults, from configs/agent/<name>.yaml."""
+    checks.one_of("agent.name", name, sorted(REGISTRY))
+    settings = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / f"{name}.yaml"))
+    del settings["name"]
+    return settings
+
+
 def make(name: str, env, **settings) -> Agent:
-    if name not in REGISTRY:
-        raise ValueError(f"agent must be one of {', '.join(sorted(REGISTRY))}; got {name!r}.")
-    return REGISTRY[name](env, **settings)
+    """Agent `name` on `env`: the given settings, the defaults for the rest."""
+    accepted = defaults(name)
+    for key in settings:
+        if key not in accepted:
+            raise ValueError(
+                f"agent.{key} is not a setting of agent {name}; its settings are "
+                f"{', '.join(accepted)}."
+            )
+    return REGISTRY[name](env, **{**accepted, **settings})
 
 
-_INFRASTRUCTURE = {"base", "dqn", "replay", "rollout"}
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in _INFRASTRUCTURE:
-        importlib.import_module(f"agents.{_module.name}")
+    importlib.import_module(f"agents.{_module.name}")

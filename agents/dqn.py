@@ -1,7 +1,8 @@
 """The one DQN learner that every agent trains (paper section 4, SPEC section 2).
 
-Agents differ only in where the 320 transitions of each update come from; the network,
-loss, optimizer, target copy and policies live here, once.
+"All tested approaches use DQN for behavior learning, but vary in how training examples for
+DQN are generated": the network, loss, optimizer, target copy, policies and the size of the
+batch live here, once; where the batch comes from is agents/dyna.py's business.
 """
 
 from typing import NamedTuple, Sequence
@@ -11,9 +12,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-HIDDEN = (200, 200, 200)
-DISCOUNT = 0.9
+from envs import checks
+
+DISCOUNT = 0.9  # the paper's, for every Q-network; the agents read theirs from their YAML
 WEIGHT_DECAY = 1e-6
+Q_BATCH_SIZE = 320  # transitions per Q update, real or imagined: the paper's controlled budget
 
 
 class Hyper(NamedTuple):
@@ -34,6 +37,20 @@ class Batch(NamedTuple):
     weight: jax.Array  # rollout weight; 1 for real transitions
 
 
+def real_batch(transitions) -> Batch:
+    """Real transitions (an agents.base.Transition batch) as Q-training data: continuation
+    1 - terminal, weight 1."""
+    continuation = 1.0 - transitions.terminal.astype(jnp.float32)
+    return Batch(
+        transitions.obs,
+        transitions.action,
+        transitions.reward,
+        continuation,
+        transitions.next_obs,
+        jnp.ones_like(continuation),
+    )
+
+
 class Learner(NamedTuple):
     params: hk.Params
     target_params: hk.Params
@@ -41,7 +58,7 @@ class Learner(NamedTuple):
     hyper: Hyper
 
 
-def mlp(output_size: int, hidden: Sequence[int] = HIDDEN) -> hk.Transformed:
+def mlp(output_size: int, hidden: Sequence[int]) -> hk.Transformed:
     """An ELU MLP on float features; bits are turned into floats only here."""
 
     def forward(x):
@@ -103,6 +120,14 @@ class DQN(NamedTuple):
             learner.params, learner.opt_state, grads, learner.hyper.step_size
         )
         return learner._replace(params=params, opt_state=opt_state), loss
+
+
+def q_learner(num_actions: int, hidden: Sequence[int], discount: float) -> DQN:
+    """Every agent's learner: Q-values of every action from an ELU MLP of `hidden` widths.
+    Its settings are the agent's (`agent.hidden`, `agent.discount`), so they are checked here."""
+    checks.positive_ints("agent.hidden", hidden)
+    checks.number_in("agent.discount", discount, 0, 1)
+    return DQN(mlp(num_actions, tuple(hidden)), discount)
 
 
 def sync_target(learner: Learner, step: jax.Array, frequency: int) -> Learner:

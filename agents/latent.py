@@ -19,7 +19,8 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from agents import dqn, models, register
+from agents import dqn, dyna, models, register
+from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 
 LATENT_FEATURES = 32
@@ -115,7 +116,7 @@ class LatentModel(NamedTuple):
     latent: Latent
     obs_size: int
     num_actions: int
-    hidden: tuple = dqn.HIDDEN
+    hidden: tuple
 
     def networks(self) -> LatentParams:
         mlp = functools.partial(dqn.mlp, hidden=self.hidden)
@@ -200,13 +201,17 @@ class LatentModel(NamedTuple):
 
 
 def latent_model(latent: Latent, env, hidden: tuple) -> models.LearnedModel:
-    return LatentModel(latent, env.obs_size, env.num_actions, tuple(hidden)).learned_model()
+    return LatentModel(latent, env.obs_size, env.num_actions, hidden).learned_model()
 
 
-# Two names, one model: the latent type is the only difference.
-make_gaussian_latent = register("gaussian_latent")(
-    models.learned_model_agent(functools.partial(latent_model, GAUSSIAN))
-)
-make_categorical_latent = register("categorical_latent")(
-    models.learned_model_agent(functools.partial(latent_model, CATEGORICAL))
-)
+# Two agents, one model: the latent type is the only difference.
+@register("gaussian_latent")
+def make_gaussian_latent(env, **settings) -> Agent:
+    """Q learns only on the Gaussian latent model's rollouts (agents.dyna.model_agent)."""
+    return dyna.model_agent(env, functools.partial(latent_model, GAUSSIAN), **settings)
+
+
+@register("categorical_latent")
+def make_categorical_latent(env, **settings) -> Agent:
+    """Q learns only on the categorical latent model's rollouts (agents.dyna.model_agent)."""
+    return dyna.model_agent(env, functools.partial(latent_model, CATEGORICAL), **settings)

@@ -4,10 +4,12 @@ Observations are stored as packed bits (8 per byte): a transition of ProcMaze n=
 two 64-bit observations in 16 bytes, where float32 copies would take 512.
 """
 
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+
+from agents.base import Transition
 
 
 class Replay(NamedTuple):
@@ -40,3 +42,56 @@ def pack_bits(bits: jax.Array) -> jax.Array:
 
 def unpack_bits(packed: jax.Array, size: int) -> jax.Array:
     return jnp.unpackbits(packed, axis=-1, count=size).astype(bool)
+
+
+# ----------------------------------------------------------------------------- what is kept
+
+
+class Stored(NamedTuple):
+    """A real transition as a replay buffer keeps it: observations as packed bits."""
+
+    obs: jax.Array
+    action: jax.Array
+    reward: jax.Array
+    terminal: jax.Array
+    next_obs: jax.Array
+
+
+def store(transition: Transition) -> Stored:
+    return Stored(
+        pack_bits(transition.obs),
+        transition.action.astype(jnp.int32),
+        transition.reward.astype(jnp.float32),
+        transition.terminal,
+        pack_bits(transition.next_obs),
+    )
+
+
+def stored_example(obs_size: int) -> Stored:
+    """A zero transition with the shapes and dtypes a replay buffer stores."""
+    bits = jnp.zeros(obs_size, bool)
+    return store(Transition(bits, jnp.int32(0), jnp.float32(0), jnp.bool_(False), bits, None))
+
+
+def unstore(stored: Stored, obs_size: int) -> Transition:
+    """Stored transitions with their bits unpacked (the env state is not kept)."""
+    return Transition(
+        unpack_bits(stored.obs, obs_size),
+        stored.action,
+        stored.reward,
+        stored.terminal,
+        unpack_bits(stored.next_obs, obs_size),
+        None,
+    )
+
+
+class Memory(NamedTuple):
+    """What an agent's buffer keeps of each real step."""
+
+    example: Any  # one kept item (its shapes and dtypes size the buffer)
+    keep: Callable[[Transition], Any]
+
+
+def transitions(obs_size: int) -> Memory:
+    """Real transitions with packed observations: what every agent but the perfect model keeps."""
+    return Memory(stored_example(obs_size), store)

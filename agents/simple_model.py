@@ -12,7 +12,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from agents import dqn, models, register
+from agents import dqn, dyna, models, register
+from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 
 
@@ -25,7 +26,7 @@ class SimpleModelParams(NamedTuple):
 class SimpleModel(NamedTuple):
     obs_size: int
     num_actions: int
-    hidden: tuple = dqn.HIDDEN
+    hidden: tuple
 
     def networks(self):
         return SimpleModelParams(
@@ -85,12 +86,10 @@ class SimpleModel(NamedTuple):
 
 
 def simple_model(env, hidden: tuple) -> models.LearnedModel:
-    return SimpleModel(env.obs_size, env.num_actions, tuple(hidden)).learned_model()
+    return SimpleModel(env.obs_size, env.num_actions, hidden).learned_model()
 
 
-def simple_model_agent(env, *, hidden, **settings) -> models.ModelBased:
-    """The simple-model agent's machinery (dyna_mix reuses it for its imagined part)."""
-    return models.model_based(env, simple_model(env, hidden), hidden=hidden, **settings)
-
-
-make_simple_model = register("simple_model")(models.learned_model_agent(simple_model))
+@register("simple_model")
+def make_simple_model(env, **settings) -> Agent:
+    """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings)."""
+    return dyna.model_agent(env, simple_model, **settings)

@@ -3,8 +3,6 @@ runs init, act, observe and update and the online loop's run_interval under jit 
 with finite metrics once learning starts. A new agent module is picked up without editing
 this file. Also: the settings checks of the model agents, and dyna_mix's two ends."""
 
-import inspect
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -33,9 +31,7 @@ HYPER = dqn.Hyper(jnp.full(SEEDS, 1e-3), jnp.full(SEEDS, 1.0))
 
 
 def small_agent(name: str, env, **settings):
-    if "hidden" in inspect.signature(agents.REGISTRY[name]).parameters:
-        settings.setdefault("hidden", HIDDEN)
-    return agents.make(name, env, **settings)
+    return agents.make(name, env, **{"hidden": HIDDEN, **settings})
 
 
 def finite(tree) -> bool:

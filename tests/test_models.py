@@ -14,11 +14,13 @@ import agents
 import envs
 from agents import dqn, models
 from agents.base import Transition
+from agents.dyna import AgentState
 from agents.latent import (
     CATEGORICAL,
     GAUSSIAN,
     LATENT_FEATURES,
     LatentModel,
+    LatentParams,
     balanced_kl,
     categorical_kl,
     gaussian_distribution,
@@ -187,6 +189,56 @@ def test_latent_model_loss_by_hand(latent):
     np.testing.assert_allclose(model.loss(params, KEY, BATCH), expected, rtol=1e-5)
 
 
+def linear(w, b) -> dict:
+    """A one-layer network's parameters (hidden=()) set to weights `w` and bias `b`."""
+    return {"mlp/~/linear_0": {"w": jnp.asarray(w, jnp.float32), "b": jnp.asarray(b, jnp.float32)}}
+
+
+@pytest.mark.parametrize("latent", ["gaussian", "categorical"])
+def test_latent_model_loss_at_chosen_parameters(latent):
+    """Linear networks chosen so that every term depends on the right inputs and nothing
+    depends on the noise of z: the posterior's first output is obs_0 + 2 obs_1 (a mean, or
+    the logit of class 0 of the first variable), the prior's is 0.5 after action 0 and -1
+    after action 1, the decoder's bit logits are (1, -1, 2, 0), the reward mean is 0.25 or
+    -0.5 by action and the continuation logit 1.5 or -0.5. Swapping obs and next_obs in the
+    reconstruction or in the KL, or inverting the continuation target, changes the value."""
+    spec = GAUSSIAN if latent == "gaussian" else CATEGORICAL
+    model = LatentModel(spec, 4, 2, ())
+    z_size, outputs = spec.size, spec.outputs
+    by_action = np.zeros((z_size + 2, outputs))
+    by_action[z_size:, 0] = [0.5, -1.0]
+    encoder = np.zeros((4, outputs))
+    encoder[:2, 0] = [1.0, 2.0]
+    params = LatentParams(
+        encoder=linear(encoder, np.zeros(outputs)),
+        transition=linear(by_action, np.zeros(outputs)),
+        decoder=linear(np.zeros((z_size, 4)), [1.0, -1.0, 2.0, 0.0]),
+        reward=linear(np.array([[0.0]] * z_size + [[0.25], [-0.5]]), [0.0]),
+        continuation=linear(np.array([[0.0]] * z_size + [[1.5], [-0.5]]), [0.0]),
+    )
+
+    def kl(q_first, p_first):  # only the first output differs from 0; the rest add a constant
+        if latent == "gaussian":  # posterior std 2 sigmoid(0) + 0.1 = 1.1, prior std 1
+            per_feature = lambda mq, mp: math.log(1 / 1.1) + (1.1**2 + (mq - mp) ** 2) / 2 - 0.5  # noqa: E731
+            return per_feature(q_first, p_first) + 31 * per_feature(0, 0)
+        q = np.exp([q_first] + [0.0] * 31)
+        p = np.exp([p_first] + [0.0] * 31)
+        q, p = q / q.sum(), p / p.sum()
+        return float(np.sum(q * np.log(q / p)))  # the other 31 variables are both uniform
+
+    softplus = lambda x: math.log1p(math.exp(x))  # noqa: E731
+    # Transition 0 continues: obs (1, 0, 0, 1) is reconstructed from bit logits (1, -1, 2, 0);
+    # next_obs (0, 1, 0, 1) gives the posterior 2 against the prior 0.5 of action 0.
+    reconstruction = (softplus(1) - 1) + softplus(-1) + softplus(2) + LOG2
+    continuing = (reconstruction + (0.5 * 1.25**2 + HALF_LOG_2PI)
+                  + (softplus(1.5) - 1.5) + kl(2.0, 0.5))
+    # Transition 1 is terminal: no reconstruction, continuation target 0, and next_obs
+    # (1, 1, 1, 1) gives the posterior 3 against the prior -1 of action 1.
+    terminal = (0.5 * 1.0**2 + HALF_LOG_2PI) + softplus(-0.5) + kl(3.0, -1.0)
+    got = model.loss(params, KEY, BATCH)
+    np.testing.assert_allclose(got, (continuing + terminal) / 2, rtol=1e-5)
+
+
 def test_simple_model_samples_bits_from_sigmoid_of_logits():
     model = SimpleModel(obs_size=4, num_actions=2, hidden=(8,))
     params = zeros_like(model.init(KEY))
@@ -329,7 +381,9 @@ def test_simple_model_learns_procmaze():
     bits), and its reward and continuation errors are small."""
     env = envs.make("procmaze", grid_size=3)
     agent = agents.make("simple_model", env)
-    model = SimpleModel(env.obs_size, env.num_actions)
+    settings = agents.defaults("simple_model")
+    model = SimpleModel(env.obs_size, env.num_actions, tuple(settings["hidden"]))
+    step_size = settings["model_step_size"]
     data_key, init_key, train_key, metrics_key = jax.random.split(KEY, 4)
     # Runs of 32 steps in fresh mazes: 256 runs to train on (8192 transitions), 32 held out.
     runs = random_transitions(env, data_key, num_envs=288, num_steps=32)
@@ -342,13 +396,13 @@ def test_simple_model_learns_procmaze():
         def step(trained, key):
             index = jax.random.randint(key, (32,), 0, data.reward.shape[0])
             batch = jax.tree.map(lambda x: x[index], data)
-            return models.train_step(trained, model.loss, models.MODEL_STEP_SIZE, None, batch)
+            return models.train_step(trained, model.loss, step_size, None, batch)
 
         return jax.lax.scan(step, trained, jax.random.split(key, num_steps))
 
     start = time.perf_counter()
     trained, losses = train(models.start_training(model.init(init_key)), data, train_key)
-    state = models.ModelState(learner=None, replay=None, model=trained)  # metrics read .model
+    state = AgentState(learner=None, replay=None, model=trained)  # predict reads .model
     predictions = agent.predict(state, held_out, metrics_key)
     metrics = jax.tree.map(float, models.prediction_metrics(*predictions, held_out))
     print(f"{num_steps} model steps in {time.perf_counter() - start:.1f}s: {metrics}")
@@ -360,3 +414,37 @@ def test_simple_model_learns_procmaze():
     assert metrics["model_reward_error"] < 0.05  # the reward is always -1
     assert metrics["model_continuation_error"] < 0.05
     assert float(losses[-200:].mean()) < float(losses[:200].mean()) / 4
+
+
+@pytest.mark.parametrize("latent", ["gaussian", "categorical"])
+def test_latent_model_learns_panflute(latent):
+    """Trained with the agents' model step on random-policy PanFlute 3 transitions (small
+    networks, step size 1e-3 to be quick), a latent model predicts held-out next observations
+    (decoded from a prior sample, as the loop scores them) far better than the best constant
+    guess of each bit (~63% here); measured: ~94% after 800 steps for both latent types,
+    from ~50% at initialization. Its loss falls by more than a third (measured: to 0.29 of
+    its start, Gaussian; 0.47, categorical)."""
+    env = envs.make("panflute", num_pipes=3)
+    model = LatentModel(GAUSSIAN if latent == "gaussian" else CATEGORICAL,
+                        env.obs_size, env.num_actions, (32,))
+    data_key, init_key, train_key, metrics_key = jax.random.split(KEY, 4)
+    runs = random_transitions(env, data_key, num_envs=64, num_steps=64)  # 4096 transitions
+    data, held_out = (jax.tree.map(lambda x: x[part], runs)
+                      for part in (slice(0, 3584), slice(3584, None)))
+
+    @jax.jit
+    def train(trained, key):
+        def step(trained, key):
+            index_key, loss_key = jax.random.split(key)
+            batch = jax.tree.map(lambda x: x[jax.random.randint(index_key, (32,), 0, 3584)], data)
+            return models.train_step(trained, model.loss, 1e-3, loss_key, batch)
+
+        return jax.lax.scan(step, trained, jax.random.split(key, 800))
+
+    trained, losses = train(models.start_training(model.init(init_key)), train_key)
+    predictions = model.predict(trained.params, metrics_key, held_out)
+    accuracy = float(prediction_metrics(*predictions, held_out)["model_obs_accuracy"])
+    on = np.asarray(held_out.next_obs).mean(axis=0)
+    constant_guess = np.maximum(on, 1 - on).mean()
+    assert accuracy > constant_guess + 0.2, (accuracy, constant_guess)
+    assert float(losses[-100:].mean()) < float(losses[:100].mean()) * 2 / 3

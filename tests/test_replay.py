@@ -3,7 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents import replay
-from agents.base import Transition, store, stored_example, unstore
+from agents.base import Transition
+from agents.replay import store, stored_example, unstore
 
 
 def test_fifo_overwrites_the_oldest_item_and_sizes_saturate():

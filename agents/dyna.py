@@ -1,0 +1,206 @@
+"""How every agent is built (paper section 4): "All tested approaches use DQN for behavior
+learning, but vary in how training examples for DQN are generated."
+
+An agent is one DQN learner, a replay buffer of what it keeps of real steps, and the
+sources of the transitions of each Q update, concatenated: `replayed` real transitions
+(experience replay), `imagined` rollouts of a learned model, or both (agents/dyna_mix.py).
+Each update draws from every source with its own key and trains Q once on the union, so
+agents differ only in their sources, as the paper's comparison requires.
+"""
+
+from typing import Any, Callable, NamedTuple, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+
+from agents import dqn, models, replay
+from agents.base import Agent
+from agents.models import LearnedModel
+from agents.rollout import rollout
+from envs import checks
+
+
+class AgentState(NamedTuple):
+    learner: dqn.Learner
+    replay: replay.Replay  # what the agent keeps of real steps (replay.Memory)
+    model: Optional[models.Trained] = None  # a learned model's parameters, if it keeps one
+
+
+class Source(NamedTuple):
+    """Where `size` transitions of each Q batch come from."""
+
+    size: int
+    draw: Callable[[AgentState, jax.Array], tuple[AgentState, dqn.Batch, dict]]
+    model: Optional[LearnedModel] = None  # the learned model it trains and rolls out
+
+
+def agent(
+    env,
+    q: dqn.DQN,
+    sources: Sequence[Source],
+    *,
+    capacity: int,
+    memory: Optional[replay.Memory] = None,
+) -> Agent:
+    """An agent that keeps `memory` (real transitions unless told) in a FIFO buffer of
+    `capacity` and trains `q` on the sources' transitions. A source of size 0 is dropped
+    here: it keeps no model and takes no key, so a mix whose one part is empty is exactly
+    the agent of the other part."""
+    checks.positive_int("agent.capacity", capacity)
+    memory = memory or replay.transitions(env.obs_size)
+    sources = [source for source in sources if source.size > 0]
+    model = next((source.model for source in sources if source.model is not None), None)
+
+    def observe(state, transition):
+        return state._replace(replay=replay.add(state.replay, memory.keep(transition)))
+
+    def update(state, key):
+        keys = jax.random.split(key, len(sources)) if len(sources) > 1 else [key]
+        batches, metrics = [], {}
+        for source, source_key in zip(sources, keys):
+            state, batch, source_metrics = source.draw(state, source_key)
+            batches.append(batch)
+            metrics.update(source_metrics)
+        batch = jax.tree.map(lambda *parts: jnp.concatenate(parts), *batches)
+        learner, metrics["td_loss"] = q.learn(state.learner, batch)
+        return state._replace(learner=learner), metrics
+
+    if model is None:
+
+        def init(key, hyper):
+            learner = q.init(key, jnp.zeros(env.obs_size), hyper)
+            return AgentState(learner, replay.init(memory.example, capacity))
+
+        def act(state, obs, key, greedy):
+            return q.act(state.learner, obs, key, greedy)
+
+        return Agent(init, act, observe, update)
+
+    def init_with_model(key, hyper):
+        q_key, model_key = jax.random.split(key)
+        learner = q.init(q_key, jnp.zeros(model.features_size), hyper)
+        trained = models.start_training(model.init(model_key))
+        return AgentState(learner, replay.init(memory.example, capacity), trained)
+
+    def act_on_features(state, obs, key, greedy):
+        # The latent agents act on a latent sample of the current observation.
+        start_key, act_key = jax.random.split(key)
+        x = model.start(state.model.params, start_key, obs)
+        return q.act(state.learner, x, act_key, greedy)
+
+    def predict(state, transitions, key):
+        return model.predict(state.model.params, key, transitions)
+
+    return Agent(init_with_model, act_on_features, observe, update, predict)
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+def replayed(env, size: int) -> Source:
+    """Experience replay: `size` real transitions sampled uniformly from the buffer."""
+
+    def draw(state, key):
+        sampled = replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
+        return state, dqn.real_batch(sampled), {}
+
+    return Source(size, draw)
+
+
+def imagined(
+    env,
+    q: dqn.DQN,
+    model: LearnedModel,
+    *,
+    rollout_length: int,
+    num_rollouts: int,
+    model_batch_size: int,
+    model_step_size: float,
+    frozen: bool,
+) -> Source:
+    """Model rollouts (paper section 4): sample `model_batch_size` real transitions, train the
+    model one step on them, then roll the UPDATED model out from the first `num_rollouts` of
+    them for `rollout_length` steps, acting softmax on the current Q.
+
+    When the model batch and the rollout starts differ in size (the 1-step ablation: 32 and
+    320), one sample of the larger size is drawn and both take its leading part, so the model
+    still trains on transitions that start rollouts, and it trains on 32 in both arms.
+
+    A `frozen` model takes no steps: it stays as initialized or loaded (`load_model`), and
+    only the Q-network learns from its rollouts (Figure 4 right)."""
+    checks.positive_int("agent.model_batch_size", model_batch_size)
+    checks.positive_number("agent.model_step_size", model_step_size)
+    checks.boolean("agent.frozen", frozen)
+
+    def train(trained, key, transitions):
+        if frozen:
+            return trained, {}
+        trained, loss = models.train_step(trained, model.loss, model_step_size, key, transitions)
+        return trained, {"model_loss": loss}
+
+    def draw(state, key):
+        sample_key, loss_key, start_key, rollout_key = jax.random.split(key, 4)
+        size = max(model_batch_size, num_rollouts)
+        real = replay.unstore(replay.sample(state.replay, sample_key, size), env.obs_size)
+        model_batch = jax.tree.map(lambda x: x[:model_batch_size], real)
+        trained, metrics = train(state.model, loss_key, model_batch)
+        start = model.start(trained.params, start_key, real.obs[:num_rollouts])
+
+        def transition(key, x, action):
+            return model.transition(trained.params, key, x, action)
+
+        batch = rollout(
+            rollout_key,
+            q,
+            state.learner,
+            start,
+            lambda x: x,
+            transition,
+            rollout_length,
+            env.episodic,
+        )
+        return state._replace(model=trained), batch, metrics
+
+    return Source(rollout_length * num_rollouts, draw, model)
+
+
+def check_rollouts(rollout_length: int, num_rollouts: int) -> None:
+    """A model agent's rollouts fill the Q batch exactly: 10 x 32, or 1 x 320 (Appendix I)."""
+    checks.positive_int("agent.rollout_length", rollout_length)
+    checks.positive_int("agent.num_rollouts", num_rollouts)
+    if rollout_length * num_rollouts != dqn.Q_BATCH_SIZE:
+        raise ValueError(
+            f"agent.rollout_length x agent.num_rollouts must equal the Q batch of "
+            f"{dqn.Q_BATCH_SIZE} transitions per update (e.g. 10 x 32, or 1 x 320); got "
+            f"{rollout_length} x {num_rollouts} = {rollout_length * num_rollouts}."
+        )
+
+
+def model_agent(
+    env,
+    make_model: Callable[[Any, tuple], LearnedModel],
+    *,
+    rollout_length: int,
+    num_rollouts: int,
+    model_batch_size: int,
+    model_step_size: float,
+    frozen: bool,
+    capacity: int,
+    hidden: Sequence[int],
+    discount: float,
+) -> Agent:
+    """A learned-model agent (the simple and latent models, paper section 4): Q learns only
+    on the rollouts of the model `make_model(env, hidden)`."""
+    check_rollouts(rollout_length, num_rollouts)
+    q = dqn.q_learner(env.num_actions, hidden, discount)
+    rollouts = imagined(
+        env,
+        q,
+        make_model(env, tuple(hidden)),
+        rollout_length=rollout_length,
+        num_rollouts=num_rollouts,
+        model_batch_size=model_batch_size,
+        model_step_size=model_step_size,
+        frozen=frozen,
+    )
+    return agent(env, q, [rollouts], capacity=capacity)
