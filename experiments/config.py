@@ -18,7 +18,7 @@ from experiments.settings import Grid, OfflineSettings, Regime
 from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts")
+GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts", "logger")
 
 
 class ConfigError(ValueError):

@@ -30,6 +30,7 @@ from experiments import (
     offline,
     results,
     saved_models,
+    tracking,
 )
 from experiments.evaluation import random_policy_score
 
@@ -74,7 +75,7 @@ def run(cfg: DictConfig) -> None:
         {
             k: v
             for k, v in resolved.items()
-            if k not in ("progress", "checkpoint_every", "results_root")
+            if k not in ("progress", "checkpoint_every", "results_root", "logger")
         },
         sort_keys=True,
     )
@@ -84,6 +85,8 @@ def run(cfg: DictConfig) -> None:
             f"the results directory {run_dir} holds a checkpoint of a different "
             "configuration; pass another hydra.run.dir=... or remove it first."
         )
+    # Started before anything is written, so that a missing tracker package leaves nothing.
+    tracker = start_tracker(cfg, run_dir) if cfg.kind == "online" else tracking.NoTracker()
     results.write_text(OmegaConf.to_yaml(resolved), run_dir / results.CONFIG)
     run_columns = dict(
         env=job.env.name,
@@ -97,11 +100,11 @@ def run(cfg: DictConfig) -> None:
     if cfg.kind == "grid_search":
         search(cfg, job, run_dir, run_columns, random_score)
     else:
-        train(cfg, job, run_dir, run_columns, random_score, fingerprint)
+        train(cfg, job, run_dir, run_columns, random_score, fingerprint, tracker)
 
 
-def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
-    """One online run of every seed, with checkpoints."""
+def train(cfg, job, run_dir, run_columns, random_score, fingerprint, tracker) -> None:
+    """One online run of every seed, with checkpoints; `tracker` sees every evaluation."""
     step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
@@ -120,9 +123,16 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
         say(cfg, f"resuming from {checkpoints.path} at step {step}")
     progress = hooks.online_progress(job.regime, cfg.agent.name, cfg.progress, first)
     save = hooks.save_models(run_dir, job.save_at)
+    track = hooks.on_interval(tracker.on_interval)
     metrics = driver.table(
-        [done, driver.run_online(program, runner, first=first, hooks=(progress, save, checkpoints))]
+        [
+            done,
+            driver.run_online(
+                program, runner, first=first, hooks=(progress, save, checkpoints, track)
+            ),
+        ]
     )
+    tracker.finish()
     metrics = metrics.assign(step_size=step_size, temperature=temperature, **run_columns)
 
     summary = results.summarize(metrics)
@@ -141,6 +151,19 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint) -> None:
         f"uniform random policy {random_score:.4g}"
     )
     print(f"results: {run_dir}/  (metrics.parquet, summary.json, learning_curve.png)")
+
+
+def start_tracker(cfg, run_dir: Path):
+    """The `logger=` tracker, started with the resolved config; a sweep's members share one
+    group, named after the sweep's directory."""
+    try:
+        tracker = tracking.make_tracker(OmegaConf.to_container(cfg.logger, resolve=True), run_dir)
+        sweep = HydraConfig.get().mode == RunMode.MULTIRUN
+        group = Path(HydraConfig.get().sweep.dir).name if sweep else None
+        tracker.start(OmegaConf.to_container(cfg, resolve=True), run_dir.name, group)
+    except ImportError as error:
+        fail(str(error), run_dir)
+    return tracker
 
 
 def say(cfg, message: str) -> None:
