@@ -87,12 +87,13 @@ def search(
 
 
 def rank_settings(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Final performance per setting (mean and 95% CI over non-diverged seeds), best first.
-    Settings where every seed diverged rank last."""
+    """Final performance per setting (mean and 95% CI over ALL its seeds), best first. A
+    diverged seed counts with the score of its greedy policy (experiments/results.py), so a
+    setting where most seeds diverge cannot rank first on its few survivors."""
     finals = results.final_performance(metrics, by=("step_size", "temperature", "member"))
     rows = []
     for (lr, tau), group in finals.groupby(["step_size", "temperature"]):
-        mean, half = results.mean_ci(group.loc[~group["diverged"], "final_score"])
+        mean, half = results.mean_ci(group["final_score"])
         rows.append(
             {
                 "step_size": lr,
@@ -101,6 +102,7 @@ def rank_settings(metrics: pd.DataFrame) -> pd.DataFrame:
                 "final_score_ci95": half,
                 "num_seeds": len(group),
                 "num_diverged": int(group["diverged"].sum()),
+                "diverged_by_step": group["diverged_at"].max(),
             }
         )
     table = pd.DataFrame(rows)

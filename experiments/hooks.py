@@ -14,9 +14,13 @@ from experiments.settings import Regime
 
 
 def latest_score(metrics: dict) -> dict:
-    """The mean greedy score of the members that have not diverged."""
-    score = np.nanmean(np.where(metrics["diverged"], np.nan, metrics["score"]))
-    return {"score": f"{score:.3g}"}
+    """The mean greedy score of all members (a diverged one is scored as its policy plays;
+    experiments/results.py), and how many have diverged once any has."""
+    shown = {"score": f"{np.mean(metrics['score']):.3g}"}
+    diverged = np.asarray(metrics["diverged"])
+    if diverged.any():
+        shown["diverged"] = f"{diverged.sum()}/{diverged.size}"
+    return shown
 
 
 def latest_loss(metrics: dict) -> dict:

@@ -1,4 +1,12 @@
-"""Results on disk: tidy tables pandas reads, a small summary, written atomically."""
+"""Results on disk: tidy tables pandas reads, a small summary, written atomically.
+
+A seed whose parameters became non-finite has *diverged*. It is scored, not dropped: the
+loop keeps evaluating its greedy policy, whose argmax over NaN Q-values picks the first
+NaN action (as the authors' network does), so its score is what that play really earns,
+usually a poor one. Summaries and confidence intervals are over all seeds, with the number that
+diverged beside them; dropping them would let a setting rank on its few survivors.
+JSON files hold null where a number is undefined (a CI of one seed), never NaN.
+"""
 
 import json
 import math
@@ -34,15 +42,21 @@ def mean_ci(values) -> tuple[float, float]:
 
 
 def final_performance(metrics: pd.DataFrame, by=("member",)) -> pd.DataFrame:
-    """Per member: the mean score over the last 10% of evaluations, and whether it diverged."""
+    """Per member: the mean score over the last 10% of evaluations, whether it diverged,
+    and the first evaluation step at which it was seen diverged (NaN if never)."""
     by = list(by)
 
     def final(group):
         steps = np.sort(group["step"].unique())
         last = steps[-max(1, math.ceil(FINAL_FRACTION * len(steps))) :]
         tail = group[group["step"].isin(last)]
+        flagged = group.loc[group["diverged"].astype(bool), "step"]
         return pd.Series(
-            {"final_score": tail["score"].mean(), "diverged": bool(group["diverged"].any())}
+            {
+                "final_score": tail["score"].mean(),
+                "diverged": not flagged.empty,
+                "diverged_at": flagged.min() if not flagged.empty else math.nan,
+            }
         )
 
     return metrics.groupby(by).apply(final, include_groups=False).reset_index()
@@ -50,19 +64,42 @@ def final_performance(metrics: pd.DataFrame, by=("member",)) -> pd.DataFrame:
 
 def summarize(metrics: pd.DataFrame) -> dict:
     finals = final_performance(metrics)
-    kept = finals[~finals["diverged"]]
-    mean, half = mean_ci(kept["final_score"])
+    mean, half = mean_ci(finals["final_score"])
+    at = finals["diverged_at"].dropna()
     return {
         "final_score_mean": mean,
         "final_score_ci95": half,
         "num_seeds": int(len(finals)),
         "num_diverged": int(finals["diverged"].sum()),
-        "final_score_per_seed": [
-            None if not np.isfinite(x) else float(x) for x in finals["final_score"]
-        ],
+        "diverged_by_step": int(at.max()) if len(at) else None,
+        "final_score_per_seed": finals["final_score"].tolist(),
+        "diverged_at_per_seed": [None if math.isnan(x) else int(x) for x in finals["diverged_at"]],
         "definition": "mean greedy score over the last 10% of evaluations, per seed; "
-        "mean and 95% Student-t CI over non-diverged seeds",
+        "mean and 95% Student-t CI over all seeds, a diverged one scored by what its greedy "
+        "policy (argmax over NaN Q-values) does",
     }
+
+
+def describe(summary: dict) -> str:
+    """A summary (or a row of grid_search.rank_settings) in words for the console, saying
+    how many seeds diverged and by when."""
+    n, diverged = summary["num_seeds"], summary["num_diverged"]
+    mean, half = summary["final_score_mean"], summary["final_score_ci95"]
+    score = f"{mean:.4g} ± {half:.2g} (95% CI over {n} seeds)"
+    if not math.isfinite(half):
+        score = f"{mean:.4g} (one seed, no CI)"
+    if not diverged:
+        return f"final score {score}"
+    when = f"parameters became non-finite by step {int(summary['diverged_by_step'])}"
+    if diverged == n:
+        seeds = "the only seed" if n == 1 else f"all {n} seeds"
+        return (
+            f"{seeds} diverged ({when}); their greedy play (argmax of NaN Q-values) scores {score}"
+        )
+    return (
+        f"final score {score}; {diverged} of the {n} seeds diverged ({when}) and count with "
+        "what their greedy play (argmax of NaN Q-values) scores"
+    )
 
 
 _UMASK = os.umask(0)
@@ -88,10 +125,21 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def _json_ready(value):
+    """`value` with every non-finite float (NaN, inf) as None: strict JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return value
+
+
 def write_json(data: dict, path: Path) -> None:
     def write(tmp):
         with open(tmp, "w") as f:
-            json.dump(data, f, indent=2)
+            json.dump(_json_ready(data), f, indent=2, allow_nan=False)
             f.write("\n")
 
     atomic_write(Path(path), write)

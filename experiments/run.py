@@ -145,11 +145,7 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint, tracker) ->
     results.write_json(summary, run_dir / results.SUMMARY)  # last: it marks the run finished
     (run_dir / checkpoint.FILE).unlink(missing_ok=True)
 
-    print(
-        f"final score {summary['final_score_mean']:.4g} ± {summary['final_score_ci95']:.2g} "
-        f"(95% CI over {summary['num_seeds'] - summary['num_diverged']} seeds); "
-        f"uniform random policy {random_score:.4g}"
-    )
+    print(f"{results.describe(summary)}; uniform random policy {random_score:.4g}")
     print(f"results: {run_dir}/  (metrics.parquet, summary.json, learning_curve.png)")
 
 
@@ -193,17 +189,25 @@ def search(cfg, job, run_dir, run_columns, random_score) -> None:
         "best_temperature": float(best["temperature"]),
         "best_final_score_mean": float(best["final_score_mean"]),
         "best_final_score_ci95": float(best["final_score_ci95"]),
+        "best_num_diverged": int(best["num_diverged"]),
         "num_settings": int(len(ranked)),
         "num_seeds": job.num_seeds,
+        "num_diverged": int(ranked["num_diverged"].sum()),
         "random_policy_score": random_score,
-        "definition": "per setting: mean over non-diverged seeds of the mean greedy "
-        "score over the last 10% of evaluations; best = highest mean",
+        "definition": "per setting: mean over all seeds of the mean greedy score over the "
+        "last 10% of evaluations, a diverged seed scored by what its greedy policy does; "
+        "best = highest mean",
     }
     results.write_json(summary, run_dir / results.SUMMARY)
     print(
         f"best: step size {best['step_size']:.4g}, temperature {best['temperature']:.4g}: "
-        f"final score {best['final_score_mean']:.4g} ± {best['final_score_ci95']:.2g}"
+        f"{results.describe(best)}"
     )
+    if summary["num_diverged"]:
+        print(
+            f"{summary['num_diverged']} of {len(ranked) * job.num_seeds} members diverged "
+            "across the grid; each counts with what its greedy policy scores"
+        )
     print(
         f"results: {run_dir}/  (metrics.parquet, grid.parquet, sensitivity.png, tuned.yaml; "
         f"use it with tuned_file={run_dir}/tuned.yaml)"

@@ -51,3 +51,28 @@ def test_a_finished_run_is_neither_rerun_nor_overwritten(tmp_path):
     assert "already holds a finished run" in result.stderr
     assert sorted(p.name for p in run_dir.iterdir()) == ["summary.json"]
     assert os.stat(summary).st_mtime_ns == before
+
+
+def test_a_run_whose_seed_diverges_says_so_in_words_and_writes_strict_json(tmp_path):
+    # Step size 1e30 makes the parameters non-finite at the first updates; the seed is
+    # scored by its greedy play. One seed: its CI is undefined, which JSON must say as null.
+    run_dir = tmp_path / "run"
+    tiny = ["level=panflute-2", "agent.hidden=[16]", "agent.batch_size=16"]
+    tiny += ["regime.total_steps=400", "regime.eval_interval=200", "regime.learning_starts=50"]
+    tiny += ["scale.steps_fraction=1", "scale.num_seeds=1", "step_size=1e30"]
+    result = mbgen([*tiny, f"hydra.run.dir={run_dir}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    assert result.stdout.startswith(
+        "the only seed diverged (parameters became non-finite by step 200); their greedy "
+        "play (argmax of NaN Q-values) scores "
+    ), result.stdout
+
+    def reject(constant):
+        raise ValueError(f"summary.json holds {constant}, which is not JSON")
+
+    summary = json.loads((run_dir / "summary.json").read_text(), parse_constant=reject)
+    assert summary["num_seeds"] == summary["num_diverged"] == 1
+    assert summary["diverged_at_per_seed"] == [200]
+    assert summary["final_score_ci95"] is None
+    assert 0 <= summary["final_score_mean"] <= 1  # PanFlute's reward rate, a real score

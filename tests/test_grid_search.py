@@ -53,31 +53,60 @@ def test_chunking_changes_no_member_and_each_member_is_its_own_single_run():
     np.testing.assert_allclose(member["score"], alone["score"], rtol=1e-5)
 
 
-def test_the_best_setting_is_the_highest_mean_final_score_and_round_trips_as_a_tuned_file(tmp_path):
+def grid_metrics(settings) -> pd.DataFrame:
+    """A grid's metrics at one evaluation: per (step size, temperature), each seed's
+    (final score, diverged)."""
     rows = []
-    for lr, tau, finals in [
-        (1e-4, 0.1, [1.0, 3.0]),
-        (2e-4, 0.1, [5.0, 6.0]),
-        (4e-4, 0.1, [9.0, np.nan]),
-    ]:
-        for member, value in enumerate(finals):
+    for lr, tau, seeds in settings:
+        for seed, (score, diverged) in enumerate(seeds):
             rows.append(
                 {
                     "step_size": lr,
                     "temperature": tau,
-                    "member": member + 10 * lr * 1e4,
+                    "member": len(rows),
+                    "seed_index": seed,
                     "step": 100,
-                    "score": value,
-                    "diverged": bool(np.isnan(value)),
+                    "score": score,
+                    "diverged": diverged,
                 }
             )
-    ranked = rank_settings(pd.DataFrame(rows))
-    # 4e-4 has the highest surviving score but one of its two seeds diverged: it still ranks
-    # by the mean of its non-diverged seeds, and its diverged count is reported.
-    assert ranked["step_size"].tolist() == [4e-4, 2e-4, 1e-4]
-    assert ranked["num_diverged"].tolist() == [1, 0, 0]
-    assert ranked["final_score_mean"].tolist()[1:] == [5.5, 2.0]
+    return pd.DataFrame(rows)
+
+
+def test_the_best_setting_is_the_highest_mean_final_score_and_round_trips_as_a_tuned_file(tmp_path):
+    ranked = rank_settings(
+        grid_metrics(
+            [
+                (1e-4, 0.1, [(1.0, False), (3.0, False)]),
+                (2e-4, 0.1, [(5.0, False), (6.0, False)]),
+                (4e-4, 0.1, [(9.0, False), (-1.0, True)]),
+            ]
+        )
+    )
+    # 4e-4's diverged seed counts with its score: (9 - 1) / 2 = 4 ranks it below 2e-4's 5.5.
+    assert ranked["step_size"].tolist() == [2e-4, 4e-4, 1e-4]
+    assert ranked["final_score_mean"].tolist() == [5.5, 4.0, 2.0]
+    assert ranked["num_diverged"].tolist() == [0, 1, 0]
     path = tmp_path / "tuned.yaml"
-    path.write_text(tuned_yaml("er", "panflute", "low_data", ranked.iloc[1]))
+    path.write_text(tuned_yaml("er", "panflute", "low_data", ranked.iloc[0]))
     assert tuned("er", "panflute", "low_data", read_tuned_file(path)) == (2e-4, 0.1)
     assert tuned("er", "panflute", "high_data", read_tuned_file(path)) == (1e-4, 0.1)  # SPEC's
+
+
+def test_a_setting_where_most_seeds_diverge_does_not_rank_first_on_its_survivor():
+    # ProcMaze-like scores in [-100, -1]. Step size 1e-2: 3 of 4 seeds diverge and their
+    # greedy play never reaches the goal (-100); the survivor scores -5, better than any
+    # seed of 1e-3 (-20 each). On the survivor alone 1e-2 would rank first (-5 > -20); on
+    # all four seeds its mean is (3 x -100 - 5) / 4 = -76.25.
+    ranked = rank_settings(
+        grid_metrics(
+            [
+                (1e-2, 0.1, [(-100.0, True), (-5.0, False), (-100.0, True), (-100.0, True)]),
+                (1e-3, 0.1, [(-20.0, False)] * 4),
+            ]
+        )
+    )
+    assert ranked["step_size"].tolist() == [1e-3, 1e-2]
+    assert ranked["final_score_mean"].tolist() == [-20.0, -76.25]
+    assert ranked["num_seeds"].tolist() == [4, 4]
+    assert ranked["num_diverged"].tolist() == [0, 3]

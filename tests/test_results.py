@@ -1,6 +1,7 @@
 """Final performance and its confidence interval, hand-computed: every ± and verdict of the
 reports passes through them. Also the one atomic writer."""
 
+import json
 import math
 
 import numpy as np
@@ -46,6 +47,7 @@ def test_final_performance_is_each_members_mean_over_the_last_tenth(num_evaluati
     assert table["member"].tolist() == [0, 1, 2]
     assert table["final_score"].tolist() == finals
     assert table["diverged"].tolist() == [False, True, False]  # a flag anywhere counts
+    np.testing.assert_array_equal(table["diverged_at"], [np.nan, 200.0, np.nan])
 
 
 def test_final_table_keeps_runs_apart_whose_members_share_numbers():
@@ -81,14 +83,50 @@ def test_mean_ci_ignores_missing_values_and_has_no_width_for_one_value():
     assert all(math.isnan(x) for x in results.mean_ci([]))
 
 
-def test_summary_averages_the_members_that_did_not_diverge():
-    # Finals 10, 110, 210 with member 2 diverged: mean of 10 and 110 is 60; sd 70.711,
-    # standard error 70.711 / sqrt(2) = 50, half-width t(1) x 50 = 12.706205 x 50 = 635.310.
+def test_summary_scores_a_diverged_member_instead_of_dropping_it():
+    # Finals 10, 110, 210, member 2 diverged at step 200 but still scored 210: mean 110;
+    # deviations -100, 0, 100, sample variance 20000 / 2 = 10000, standard error
+    # 100 / sqrt(3) = 57.735027, half-width t(2) x 57.735027 = 4.302653 x 57.735027 = 248.4138.
+    # (Dropping member 2 would give 60 ± 635.31.)
     summary = results.summarize(metrics(10, diverged_member=2))
-    assert summary["final_score_mean"] == 60.0
-    assert summary["final_score_ci95"] == pytest.approx(635.3102, abs=1e-4)
+    assert summary["final_score_mean"] == 110.0
+    assert summary["final_score_ci95"] == pytest.approx(248.4138, abs=1e-4)
     assert summary["num_seeds"] == 3 and summary["num_diverged"] == 1
+    assert summary["diverged_by_step"] == 200
     assert summary["final_score_per_seed"] == [10.0, 110.0, 210.0]
+    assert summary["diverged_at_per_seed"] == [None, None, 200]
+
+
+def test_the_console_line_says_in_words_how_many_seeds_diverged_and_by_when():
+    none = results.summarize(metrics(10))
+    assert results.describe(none) == "final score 110 ± 2.5e+02 (95% CI over 3 seeds)"
+    some = results.describe(results.summarize(metrics(10, diverged_member=2)))
+    assert some.startswith("final score 110 ± 2.5e+02 (95% CI over 3 seeds); 1 of the 3 seeds")
+    assert "parameters became non-finite by step 200" in some
+    every = metrics(10).assign(diverged=lambda m: m["step"] >= 100 * (m["member"] + 3))
+    words = results.describe(results.summarize(every))
+    assert words.startswith("all 3 seeds diverged (parameters became non-finite by step 500); ")
+    assert words.endswith("(argmax of NaN Q-values) scores 110 ± 2.5e+02 (95% CI over 3 seeds)")
+    alone = results.summarize(metrics(10).query("member == 1"))
+    assert results.describe(alone) == "final score 110 (one seed, no CI)"
+
+
+def _strict(text: str):
+    def reject(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def test_json_files_hold_null_where_a_number_is_undefined(tmp_path):
+    path = tmp_path / "summary.json"
+    data = {"mean": 1.5, "ci95": math.nan, "per_seed": [np.float64(-np.inf), 2.0], "n": 1}
+    results.write_json(data, path)
+    assert _strict(path.read_text()) == {"mean": 1.5, "ci95": None, "per_seed": [None, 2.0], "n": 1}
+    # One seed: its CI is undefined, and the summary still parses strictly.
+    alone = results.summarize(metrics(10).query("member == 0"))
+    results.write_json(alone, path)
+    assert _strict(path.read_text())["final_score_ci95"] is None
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
