@@ -20,8 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from jax.sharding import PartitionSpec as P
 
 from agents import dqn
+from experiments.config import ConfigError
 from experiments.online import Runner, make_train
 from experiments.settings import Regime
 
@@ -37,12 +39,14 @@ def member_keys(seed: int, num_seeds: int) -> jax.Array:
 
 class Program(NamedTuple):
     """An online run compiled for a batch of `width` members: the jitted batched `init` and
-    the compiled `interval` (one evaluation interval of every member) of `regime`."""
+    the compiled `interval` (one evaluation interval of every member) of `regime`. Both keep
+    the members split over `devices` (leading axis)."""
 
     init: Callable
     interval: Callable
     width: int
     regime: Regime
+    devices: int
 
 
 # Members vmapped together on a CPU. In one wide vmap the activations of a Q update
@@ -51,34 +55,60 @@ class Program(NamedTuple):
 # run one after another in the same program it stays at 107% and 101% (scripts/benchmark.py).
 CPU_BLOCK = 30
 
+MEMBERS = "members"  # the mesh axis the members are split along
+
 
 def default_block() -> int:
     """Members per vmapped block: CPU_BLOCK on a CPU; an accelerator takes the whole width."""
     return CPU_BLOCK if jax.default_backend() == "cpu" else 0
 
 
+def check_width(width: int) -> None:
+    """Members are split evenly over every local device: a width the devices do not divide
+    is refused (ConfigError). Padding it would put members nobody asked for into
+    checkpoints, saved models and trackers, with shapes that depend on the machine."""
+    devices = jax.local_device_count()
+    if width % devices:
+        raise ConfigError(
+            f"{width} members do not split evenly over the {devices} local devices; give a "
+            f"multiple of {devices} seeds (scale.num_seeds), or make visible a number of "
+            f"devices that divides {width} (CUDA_VISIBLE_DEVICES)."
+        )
+
+
 def compile_program(env, agent, regime: Regime, width: int, block: int | None = None) -> Program:
-    """One compiled program for `width` members. They are vmapped in blocks of `block` (None:
-    `default_block()`; 0: all at once) that `lax.map` runs in sequence. Blocking changes
-    the schedule, not the arithmetic of a member."""
+    """One compiled program for `width` members, split evenly over every local device (a mesh
+    over `jax.devices()`; `check_width`). Each device vmaps its share in blocks of `block`
+    (None: `default_block()`; 0: all at once) that `lax.map` runs in sequence. Sharding and
+    blocking change the schedule, not the arithmetic of a member."""
+    check_width(width)
+    mesh = jax.sharding.Mesh(jax.devices(), (MEMBERS,))
+    members = jax.sharding.NamedSharding(mesh, P(MEMBERS))
     init, run_interval = make_train(env, agent, regime)
-    init = jax.jit(jax.vmap(init))
+    init = jax.jit(jax.vmap(init), out_shardings=members)
     hyper = dqn.Hyper(jnp.ones(width), jnp.ones(width))
     runner = jax.eval_shape(init, member_keys(0, width), hyper)  # shapes only, no memory
     block = default_block() if block is None else block
-    if 0 < block < width:
+    if 0 < block < width // mesh.size:
 
         def batched(runner, t):
             return jax.lax.map(lambda member: run_interval(member, t), runner, batch_size=block)
 
     else:
         batched = jax.vmap(run_interval, in_axes=(0, None))
-    interval = jax.jit(batched, donate_argnums=0)
-    return Program(init, interval.lower(runner, jnp.int32(0)).compile(), width, regime)
+    # Each device runs `batched` on its own members; t is the same everywhere. Members never
+    # communicate, so there is nothing for shard_map's replication check to check (and it
+    # would reject the loop's constant no-update metrics beside per-member ones).
+    per_device = jax.shard_map(
+        batched, mesh=mesh, in_specs=(P(MEMBERS), P()), out_specs=P(MEMBERS), check_vma=False
+    )
+    interval = jax.jit(per_device, out_shardings=members, donate_argnums=0)
+    compiled = interval.lower(runner, jnp.int32(0)).compile()
+    return Program(init, compiled, width, regime, mesh.size)
 
 
 def memory_bytes(program: Program) -> int:
-    """Device memory one interval call needs, from XLA's compiled memory analysis."""
+    """Memory one interval call needs on each device, from XLA's compiled memory analysis."""
     m = program.interval.memory_analysis()
     used = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
     return used - m.alias_size_in_bytes

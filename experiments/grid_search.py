@@ -22,27 +22,36 @@ from experiments.settings import Grid
 
 
 def device_memory() -> int:
+    """Memory of one device: an accelerator's own limit, or on a CPU the host's memory
+    shared by its local devices."""
     stats = jax.devices()[0].memory_stats() or {}
     if "bytes_limit" in stats:  # accelerators report their own limit
         return stats["bytes_limit"]
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    host = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return host // jax.local_device_count()
 
 
 def chunk_width(env, agent, regime, grid: Grid, members: int, say) -> int:
-    """The widest batch that fits the memory budget, from XLA's estimates at widths 2 and 4
-    (memory grows linearly with the number of members)."""
+    """The widest batch that fits the memory budget of each device, from XLA's estimates at 2
+    and 4 members per device (memory grows linearly with them). It is a multiple of the
+    number of devices, which split every batch evenly (experiments/driver.py)."""
+    devices = jax.local_device_count()
     if grid.chunk_size:
-        return min(grid.chunk_size, members)
-    small, large = (memory_bytes(compile_program(env, agent, regime, w)) for w in (2, 4))
-    per_member = max(1, (large - small) // 2)
-    fixed = small - 2 * per_member
-    budget = grid.memory_budget_gb * 2**30 or 0.7 * device_memory()
-    width = int((budget - fixed) // per_member)
-    say(
-        f"memory estimate: {per_member / 2**20:.1f} MiB per member + {fixed / 2**20:.0f} MiB; "
-        f"budget {budget / 2**30:.1f} GiB fits {width} members"
-    )
-    return max(1, min(width, members))
+        fits = max(1, grid.chunk_size // devices)
+    else:
+        small, large = (
+            memory_bytes(compile_program(env, agent, regime, w * devices)) for w in (2, 4)
+        )
+        per_member = max(1, (large - small) // 2)
+        fixed = small - 2 * per_member
+        budget = grid.memory_budget_gb * 2**30 or 0.7 * device_memory()
+        fits = max(1, int((budget - fixed) // per_member))
+        say(
+            f"memory estimate per device: {per_member / 2**20:.1f} MiB per member + "
+            f"{fixed / 2**20:.0f} MiB; budget {budget / 2**30:.1f} GiB fits {fits} members "
+            f"on each of {devices} device(s)"
+        )
+    return devices * min(fits, -(-members // devices))
 
 
 def search(

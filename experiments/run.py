@@ -50,6 +50,8 @@ def run(cfg: DictConfig) -> None:
         cfg = config.apply_level(cfg)
         offline_run = cfg.kind == "offline_gridworld"
         job = config.build_offline(cfg) if offline_run else config.build(cfg)
+        if cfg.kind == "online":
+            driver.check_width(job.num_seeds)
     except config.ConfigError as error:
         fail(str(error), run_dir)
     if results.is_finished(run_dir):

@@ -1,0 +1,114 @@
+"""Members sharded over every local device (experiments/driver.py): a run split over two
+(simulated) CPU devices gives the metrics of the same run on one.
+
+XLA's device count is fixed when JAX starts, and this process has started it already, so
+each configuration runs in a fresh interpreter (`child`) that pickles what it measured.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TESTS = Path(__file__).parent
+
+
+def child(out: str, devices: int) -> None:
+    """A tiny ER run of 4 members on every local device (on two, also with each device's
+    share in blocks of 1), and what an uneven width and a grid search's chunks are on this
+    machine, pickled to `out`."""
+    import jax
+    import jax.numpy as jnp
+
+    import agents
+    import envs
+    from agents import dqn
+    from experiments import driver, grid_search
+    from experiments.online import Regime
+    from experiments.settings import Grid
+
+    env = envs.make("panflute", num_pipes=2)
+    agent = agents.make("er", env, batch_size=16, capacity=256, hidden=(16,))
+    regime = Regime(
+        total_steps=200,
+        updates_per_step=1,
+        target_update_frequency=10,
+        eval_interval=100,
+        learning_starts=20,
+        eval_runs=4,
+        eval_steps=10,
+    )
+    hyper = dqn.Hyper(jnp.geomspace(1e-4, 1e-2, 4), jnp.linspace(0.5, 2.0, 4))
+    keys = driver.member_keys(7, 4)
+
+    def run(block):
+        program = driver.compile_program(env, agent, regime, 4, block=block)
+        runner = program.init(keys, hyper)
+        shares = sorted(len(s.data) for s in runner.obs.addressable_shards)
+        return driver.run_online(program, runner), shares
+
+    tables = {"wide": run(0)} | ({"blocked": run(1)} if devices == 2 else {})
+    try:
+        driver.check_width(3)
+        refusal = None
+    except ValueError as error:
+        refusal = str(error)
+    widths = [
+        grid_search.chunk_width(env, agent, regime, Grid((0,), (0,), chunk_size=c), 5, print)
+        for c in (3, 8)
+    ]
+    facts = dict(devices=jax.local_device_count(), refusal=refusal, widths=widths)
+    pd.to_pickle((tables, facts), out)
+
+
+def start_child(devices: int, out: Path) -> subprocess.Popen:
+    flags = os.environ.get("XLA_FLAGS", "")
+    env = dict(
+        os.environ,
+        XLA_FLAGS=f"{flags} --xla_force_host_platform_device_count={devices}",
+        JAX_PLATFORMS="cpu",
+    )
+    code = f"import test_sharding; test_sharding.child({str(out)!r}, {devices})"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=TESTS, env=env)
+
+
+def test_members_split_over_two_devices_give_the_one_device_metrics(tmp_path):
+    # Both at once: each is mostly one compilation on one core.
+    outs = tmp_path / "one.pkl", tmp_path / "two.pkl"
+    children = start_child(1, outs[0]), start_child(2, outs[1])
+    assert [c.wait(timeout=300) for c in children] == [0, 0]
+    (tables1, facts1), (tables2, facts2) = (pd.read_pickle(out) for out in outs)
+    assert (facts1["devices"], facts2["devices"]) == (1, 2)
+    (one, shares1), (two, shares2) = tables1["wide"], tables2["wide"]
+    assert shares1 == [4] and shares2 == [2, 2]  # really split
+
+    # Every metric is the same bit for bit but the mean TD loss of an interval, whose sum
+    # XLA may order differently in the partitioned program: it differs in the last bit
+    # (relative 1e-7), and not more so later, so what the members learn is the same.
+    pd.testing.assert_frame_equal(
+        one.drop(columns="td_loss"), two.drop(columns="td_loss"), check_exact=True
+    )
+    np.testing.assert_allclose(two["td_loss"], one["td_loss"], rtol=1e-6)
+    assert one["td_loss"].nunique() == len(one)  # the members really differ
+    assert len(one) == 4 * 2 and np.isfinite(one["td_loss"]).all()
+    # Blocks of 1 within each device: blocking changes the batch shape of each matrix
+    # product, which may move the last bits (as on one device: tests/test_loop.py).
+    blocked, shares = tables2["blocked"]
+    assert shares == [2, 2]
+    pd.testing.assert_frame_equal(
+        blocked.drop(columns="td_loss"), one.drop(columns="td_loss"), check_exact=True
+    )
+    np.testing.assert_allclose(blocked["td_loss"], one["td_loss"], rtol=1e-5)
+
+    assert facts1["refusal"] is None
+    assert facts2["refusal"] == (
+        "3 members do not split evenly over the 2 local devices; give a multiple of 2 seeds "
+        "(scale.num_seeds), or make visible a number of devices that divides 3 "
+        "(CUDA_VISIBLE_DEVICES)."
+    )
+    # A grid search's chunks: at most chunk_size members, a multiple of the device count,
+    # as few chunks as cover the 5 members (its padding rows are dropped: grid_search.py).
+    assert facts1["widths"] == [3, 5] and facts2["widths"] == [2, 6]
