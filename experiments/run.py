@@ -24,7 +24,6 @@ from experiments import (
     checkpoint,
     config,
     driver,
-    figures,
     grid_search,
     hooks,
     offline,
@@ -32,6 +31,7 @@ from experiments import (
     saved_models,
     tracking,
 )
+from experiments.analysis import figures
 from experiments.evaluation import random_policy_score
 
 

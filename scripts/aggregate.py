@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from rliable import plot_utils  # noqa: E402
 
-from experiments import aggregate, results  # noqa: E402
+from experiments import results  # noqa: E402
+from experiments.analysis import aggregate  # noqa: E402
 
 
 def fail(message: str) -> None:

@@ -1,6 +1,6 @@
 """The paper's claims as a Markdown table from whatever results exist: measured numbers, the
 scale they were measured at, and PASS / FAIL / NOT RUN / NOT JUDGED. The claims themselves
-are data: experiments.claims.CLAIMS; this script finds the tables they read.
+are data: experiments.analysis.claims.CLAIMS; this script finds the tables they read.
 
 python scripts/claims_report.py                      # reads results/, writes results/claims.md
 python scripts/claims_report.py --root results --out results/claims.md
@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from experiments import claims, results
+from experiments import results
+from experiments.analysis import claims
 
 
 def fail(message: str) -> None:

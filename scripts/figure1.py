@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments import figures, results
+from experiments import results
+from experiments.analysis import figures
 
 
 def main() -> None:

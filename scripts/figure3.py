@@ -7,7 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments import figures, results
+from experiments import results
+from experiments.analysis import figures
 
 
 def fail(message: str) -> None:

@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments import figures, results, smoothing
+from experiments import results
+from experiments.analysis import figures, smoothing
 
 
 def fail(message: str) -> None:

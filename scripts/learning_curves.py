@@ -6,7 +6,8 @@ python scripts/learning_curves.py results/fig3 --regime high_data
 import argparse
 from pathlib import Path
 
-from experiments import figures, results
+from experiments import results
+from experiments.analysis import figures
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from experiments import claims, results
+from experiments import results
+from experiments.analysis import claims
 
 SUMMARIES = Path("results/summaries")
 README = Path("README.md")

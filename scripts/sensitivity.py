@@ -7,7 +7,8 @@ every grid search found under a results directory.
 import argparse
 from pathlib import Path
 
-from experiments import figures, results
+from experiments import results
+from experiments.analysis import figures
 from experiments.grid_search import rank_settings
 
 

@@ -11,7 +11,8 @@ import pytest
 
 pytest.importorskip("rliable")
 
-from experiments import aggregate, results  # noqa: E402
+from experiments import results  # noqa: E402
+from experiments.analysis import aggregate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RANDOM = {3: 0.1, 4: 0.2}  # random policy's score on PanFlute 3 and 4

@@ -1,4 +1,4 @@
-"""The claim judges of experiments/claims.py on hand-made tables, one test per verdict."""
+"""The claim judges of experiments/analysis/claims.py on hand-made tables, one test per verdict."""
 
 import os
 import subprocess
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments import claims
-from experiments.claims import FAIL, NOT_JUDGED, NOT_RUN, PASS
+from experiments.analysis import claims
+from experiments.analysis.claims import FAIL, NOT_JUDGED, NOT_RUN, PASS
 
 HIGH, LOW, MID = [10.0, 10.1, 9.9], [1.0, 1.1, 0.9], [5.0, 9.0, 1.0]  # MID overlaps both
 

@@ -14,7 +14,8 @@ from test_saved_models import ARGS, CLI_ARGS, compose_config
 from agents import dqn
 from agents.base import Agent
 from envs.panflute import PanFlute
-from experiments import driver, hooks, saved_models, smoothing
+from experiments import driver, hooks, saved_models
+from experiments.analysis import smoothing
 from experiments.config import ConfigError, build
 from experiments.evaluation import random_transitions
 

@@ -15,7 +15,8 @@ from hydra import compose, initialize_config_dir
 from agents import dqn, replay
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
-from experiments import claims, config, offline
+from experiments import config, offline
+from experiments.analysis import claims
 from experiments.driver import member_keys
 from experiments.offline import dataset, report, training
 from experiments.settings import OfflineSettings

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from envs import gridworld as gw
-from experiments.claims import PAPER_PREDICTION
+from experiments.analysis.claims import PAPER_PREDICTION
 from experiments.offline import dataset
 
 ACTION_NAMES = ("stay", "up", "left", "down", "right")

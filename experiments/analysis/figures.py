@@ -414,7 +414,7 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
 
 def figure4_smoothing(bins: pd.DataFrame, title: str = ""):
     """Figure 4 left: per agent, the mean prediction per bin of active pipe-ends (over
-    members, 95% CI), against the truth. `bins` is experiments.smoothing.predictions'
+    members, 95% CI), against the truth. `bins` is experiments.analysis.smoothing.predictions'
     table with an `agent` column."""
     panels = (
         ("reward", "active pipe-ends now", "predicted reward"),
@@ -448,7 +448,7 @@ def figure4_smoothing(bins: pd.DataFrame, title: str = ""):
 
 
 def figure4_frozen(table: pd.DataFrame, title: str = ""):
-    """Figure 4 right from experiments.smoothing.frozen_table: per frozen step, the first
+    """Figure 4 right from experiments.analysis.smoothing.frozen_table: per frozen step, the first
     step the fresh Q-network reaches 95% of the optimal reward rate (mean over the seeds
     that do, 95% CI; how many never do, out of how many, written above the budget line),
     and beside it the frozen model's predicted reward at the probed number of active ends."""

@@ -23,7 +23,7 @@ try:
     from rliable import metrics as rly_metrics
 except ImportError as error:  # an optional extra
     raise ImportError(
-        "experiments.aggregate needs rliable; install it with pip install -e '.[rliable]'."
+        "experiments.analysis.aggregate needs rliable; install it with pip install -e '.[rliable]'."
     ) from error
 
 METRICS = {

@@ -13,19 +13,18 @@ greedy-evaluation score, spontaneous rewards included), and the frozen model's p
 reward at 6 of 9 active ends as a measure of its smoothing.
 """
 
+import functools
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import functools
-
 import pandas as pd
 from omegaconf import OmegaConf
 
 from envs.panflute import PanFlute, pipe_layout
 from experiments import checkpoint, config, saved_models
-from experiments.claims import largest_scale
+from experiments.analysis.claims import largest_scale
 from experiments.evaluation import random_transitions
 
 IN_ORDER = 0.8  # probability of playing the next action of the order (else uniform)
@@ -175,10 +174,10 @@ def default_probe_ends(num_pipes: int) -> int:
 def frozen_table(metrics: pd.DataFrame, ends: int | None = None, seed: int = 0, **sizes):
     """Figure 4 right from the runs of experiment=fig4_frozen (`metrics` as
     results.load_runs reads them), one row per frozen step and seed: the first step its
-    Q-network reached 95% of the best achievable score (optimal_score), and the frozen model's mean predicted
-    reward at `ends` active ends (default 2n/3; from the source run's saved models), with
-    the run's budget, scale and pipe count. Runs of the largest scale present only: seeds
-    of different budgets never pool."""
+    Q-network reached 95% of the best achievable score (optimal_score), and the frozen
+    model's mean predicted reward at `ends` active ends (default 2n/3; from the source
+    run's saved models), with the run's budget, scale and pipe count. Runs of the largest
+    scale present only: seeds of different budgets never pool."""
     frozen = largest_scale(metrics[metrics["agent.frozen"].astype(bool)])
     num_pipes = int(frozen["complexity"].iloc[0])
     spontaneous = bool(frozen["env.spontaneous"].iloc[0]) if "env.spontaneous" in frozen else True
