@@ -3,9 +3,9 @@
 A tracker gets the resolved config when the run starts, the metrics of every evaluation
 interval while it goes (the loop's `on_interval(step, metrics)` hook: one value per member
 of the batch), and `finish()` at the end. Each metric is logged as its mean over the
-members that have not diverged, under its own name (`score`, `td_loss`, ...), and per
-member as `member_<i>/<name>`. The trackers' packages are optional extras, imported only
-when chosen.
+members where it is finite (a diverged member's score counts; its NaN losses do not), under
+its own name (`score`, `td_loss`, ...), and per member as `member_<i>/<name>`. The
+trackers' packages are optional extras, imported only when chosen.
 """
 
 import math
@@ -17,14 +17,12 @@ CHOICES = ("none", "wandb", "tensorboard")
 
 
 def scalars(metrics) -> dict[str, float]:
-    """Per-member metric arrays -> flat scalars: the mean over non-diverged members, and
-    each member's own value."""
+    """Per-member metric arrays -> flat scalars: the mean of the finite values over members,
+    and each member's own value."""
     values = {name: np.atleast_1d(np.asarray(value, float)) for name, value in metrics.items()}
-    kept = ~values["diverged"].astype(bool) if "diverged" in values else None
     out = {}
     for name, value in values.items():
-        live = value if kept is None or name == "diverged" else value[kept]
-        finite = live[np.isfinite(live)]
+        finite = value[np.isfinite(value)]
         out[name] = float(finite.mean()) if len(finite) else math.nan
         if len(value) > 1:
             out.update({f"member_{i}/{name}": float(x) for i, x in enumerate(value)})

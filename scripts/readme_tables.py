@@ -119,14 +119,13 @@ def read_summary(name: str, **options) -> pd.DataFrame:
 
 
 def cells(summary: pd.DataFrame, keys: list[str], values: list[str], sums=()) -> pd.DataFrame:
-    """Per cell of `keys`: the number of non-diverged seeds n, for each of `values` the mean
-    and 95% t half-width over them (`<value>_mean`, `<value>_ci95`), and the totals of
-    `sums`. A transcribed summary holds these cells already."""
+    """Per cell of `keys`: the number of seeds n (diverged ones scored by their greedy
+    play), for each of `values` the mean and 95% t half-width over them (`<value>_mean`,
+    `<value>_ci95`), and the totals of `sums`. A transcribed summary holds these cells already."""
     if "member" not in summary:
         return summary
-    kept = summary[~summary["diverged"].astype(bool)] if "diverged" in summary else summary
     rows = []
-    for key, group in kept.groupby(keys):
+    for key, group in summary.groupby(keys):
         row = dict(zip(keys, key), n=len(group), **{s: group[s].sum() for s in sums})
         for value in values:
             row[f"{value}_mean"], row[f"{value}_ci95"] = results.mean_ci(group[value])

@@ -44,11 +44,11 @@ def test_beats_needs_non_overlapping_intervals_of_two_seeds_or_more():
     assert not claims.beats(row(MID), row(LOW)) and not claims.beats(row([10.0]), row(LOW))
 
 
-def test_diverged_seeds_are_left_out_of_the_interval():
-    table = finals(("procmaze", "high_data", 4, "er", [*HIGH, -1e6]))
+def test_diverged_seeds_count_with_the_score_of_their_greedy_play():
+    table = finals(("procmaze", "high_data", 4, "er", [*HIGH, -90.0]))
     table.loc[table["final_score"] < 0, "diverged"] = True
     cell = claims.cell_stats(table).iloc[0]
-    assert cell["n"] == 3 and abs(cell["mean"] - 10.0) < 1e-9
+    assert cell["n"] == 4 and abs(cell["mean"] - (3 * 10.0 - 90.0) / 4) < 1e-9
 
 
 def hard_cells(env, regime, simple, categorical, er, size=5):

@@ -18,10 +18,10 @@ METRICS = [  # two evaluation intervals of a 3-member batch; member 2 diverges a
 CONFIG = {"agent": {"name": "er"}, "seed": 3}
 
 
-def test_scalars_average_live_members_and_keep_each_member():
+def test_scalars_average_every_finite_value_and_keep_each_member():
     out = tracking.scalars(METRICS[1][1])
-    assert out["score"] == 5.0  # member 2 diverged: (4 + 6) / 2
-    assert out["td_loss"] == 0.375
+    assert out["score"] == 20.0  # member 2 diverged and still counts: (4 + 6 + 50) / 3
+    assert out["td_loss"] == 3.25  # (0.5 + 0.25 + 9) / 3
     assert out["member_2/score"] == 50.0 and out["member_0/td_loss"] == 0.5
     assert out["diverged"] == pytest.approx(1 / 3)
     assert math.isnan(tracking.scalars(METRICS[0][1])["td_loss"])  # before learning starts
@@ -56,7 +56,7 @@ def test_tensorboard_event_file_reads_back(tmp_path):
     events = event_accumulator.EventAccumulator(str(tmp_path / "tensorboard"))
     events.Reload()
     score = [(e.step, e.value) for e in events.Scalars("score")]
-    assert score == [(50, 2.0), (100, 5.0)]
+    assert score == [(50, 2.0), (100, 20.0)]
     assert [e.value for e in events.Scalars("member_1/td_loss")] == [
         pytest.approx(np.nan, nan_ok=True),
         0.25,
@@ -113,5 +113,5 @@ def test_wandb_offline_run_reads_back(tmp_path, monkeypatch):
         for r in records
         if r.WhichOneof("record_type") == "history"
     ]
-    assert [(h["_step"], h["score"]) for h in history] == [(50, 2.0), (100, 5.0)]
+    assert [(h["_step"], h["score"]) for h in history] == [(50, 2.0), (100, 20.0)]
     assert history[1]["member_2/score"] == 50.0

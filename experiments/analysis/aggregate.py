@@ -4,8 +4,8 @@ A task is one level (env x complexity) of one regime; a run is one seed's final 
 Scores are normalized per task so that the uniform random policy is 0 and the reference
 is 1: the perfect-model agent's mean final score when the sweep ran it on every task (the
 same learner fed the true dynamics, the paper's upper reference), otherwise the best mean
-final score of any agent on that task (the best known score). A diverged seed counts as
-the random policy (normalized 0): it failed.
+final score of any agent on that task (the best known score). A diverged seed counts
+with what its greedy play scored (experiments/results.py), as everywhere in the suite.
 
 The point estimates are rliable's own (`rliable.metrics`): IQM, mean, median, optimality
 gap and probability of improvement. Their 95% intervals come from the stratified bootstrap
@@ -56,8 +56,7 @@ def normalize(finals: pd.DataFrame, agent_column: str = "agent") -> Scores:
     if "regime" in finals and finals["regime"].nunique() > 1:
         raise ValueError("normalize takes one regime at a time; select it first.")
     finals = finals.assign(task=task_names(finals))
-    score = finals["final_score"].where(~finals["diverged"], finals["random_policy_score"])
-    finals = finals.assign(score=score)
+    finals = finals.assign(score=finals["final_score"])
     means = finals.groupby(["task", agent_column])["score"].mean().unstack(agent_column)
     tasks = sorted(means.index)
     if REFERENCE_AGENT in means and means[REFERENCE_AGENT].notna().all():

@@ -20,8 +20,9 @@ from experiments.results import mean_ci
 PASS, FAIL, NOT_RUN, NOT_JUDGED = "PASS", "FAIL", "NOT RUN", "NOT JUDGED"
 RULE = (
     "A beats B when their 95% Student-t confidence intervals over seeds of final performance "
-    "(the mean greedy score over the last 10% of evaluations; diverged seeds excluded) do not "
-    "overlap and A's is higher; an interval needs two seeds, so a cell with fewer never beats."
+    "(the mean greedy score over the last 10% of evaluations; a diverged seed counts with its "
+    "greedy play's score) do not overlap and A's is higher; an interval needs two seeds, so "
+    "a cell with fewer never beats."
 )
 SCALES = ("paper", "cpu")  # a tree holding runs of several scales is judged on the largest
 NAMES = {
@@ -72,16 +73,15 @@ def largest_scale(finals: pd.DataFrame) -> pd.DataFrame:
 
 def cell_stats(finals: pd.DataFrame, extra=()) -> pd.DataFrame:
     """Per (env, regime, complexity, agent[, extra]): mean, 95% CI half-width and number of
-    non-diverged seeds of the final score."""
+    seeds of the final score, diverged seeds included (scored by their greedy play)."""
     keys = ["env", "regime", "complexity", "agent", *extra]
     columns = [*keys, "mean", "ci95", "n", "scale"]
     if finals.empty or not set(keys) <= set(finals.columns):
         return pd.DataFrame(columns=columns)
     rows = []
     for values, group in finals.groupby(keys, sort=True):
-        kept = group.loc[~group["diverged"].astype(bool), "final_score"]
-        mean, half = mean_ci(kept)
-        rows.append((*values, mean, half, len(kept), group["scale"].iloc[0]))
+        mean, half = mean_ci(group["final_score"])
+        rows.append((*values, mean, half, len(group), group["scale"].iloc[0]))
     return pd.DataFrame(rows, columns=columns)
 
 

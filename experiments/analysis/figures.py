@@ -22,10 +22,9 @@ def _mean_ci_by(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
 
 
 def curve_with_ci(metrics: pd.DataFrame, ax, label=None, value="score", **style):
-    """Mean over non-diverged members at each evaluation step, with its 95% t CI."""
-    diverged = metrics.groupby("member")["diverged"].transform("any")
-    kept = metrics[~diverged]
-    stats = _mean_ci_by(kept, "step", value)
+    """Mean over all members at each evaluation step, with its 95% t CI. A diverged member
+    counts with what its greedy play (argmax of NaN Q-values) scores (experiments/results.py)."""
+    stats = _mean_ci_by(metrics, "step", value)
     line = ax.plot(stats.index, stats["mean"], label=label, **style)[0]
     half = stats["half"].fillna(0.0)
     ax.fill_between(
@@ -48,8 +47,8 @@ def learning_curve(
     figure, ax = plt.subplots(figsize=(5, 3.2))
     num = metrics["member"].nunique()
     diverged = int(metrics.groupby("member")["diverged"].any().sum())
-    note = f" ({diverged} diverged, excluded)" if diverged else ""
-    curve_with_ci(metrics, ax, label=f"mean of {num - diverged} seeds, 95% CI{note}")
+    note = f" ({diverged} diverged, scored as they play)" if diverged else ""
+    curve_with_ci(metrics, ax, label=f"mean of {num} seeds, 95% CI{note}")
     if baseline is not None:
         ax.axhline(
             baseline, color="grey", linestyle="--", linewidth=1, label="uniform random policy"
@@ -90,8 +89,9 @@ def _ordered(values, order):
 
 def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"):
     """Figure 3: final greedy score against complexity; a row per regime, a panel per
-    environment, a line per agent (or per value of `by`); 95% t CIs over non-diverged
-    seeds; the number of diverged seeds is written beside a point that has any."""
+    environment, a line per agent (or per value of `by`); 95% t CIs over all seeds
+    (diverged ones scored by their greedy play); the number of diverged seeds is written
+    beside a point that has any."""
     regimes = _ordered(finals["regime"].unique(), ["high_data", "low_data"])
     envs = _ordered(finals["env"].unique(), list(ENVS))
     figure, axes = plt.subplots(
@@ -104,7 +104,7 @@ def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"
                 group = data[data[by] == name]
                 stats = []
                 for size, at in group.groupby("complexity"):
-                    mean, half = mean_ci(at.loc[~at["diverged"], "final_score"])
+                    mean, half = mean_ci(at["final_score"])
                     stats.append((size, mean, half, int(at["diverged"].sum())))
                 sizes, means, halves, diverged = map(np.array, zip(*stats, strict=True))
                 label, colour = AGENTS.get(name, (str(name), None))
@@ -189,7 +189,7 @@ def sensitivity_heatmap(grid: pd.DataFrame, title: str = ""):
 
 def learning_curves(metrics: pd.DataFrame, title: str = "", by: str = "agent"):
     """Appendix H: greedy score against env steps, a panel per (env, complexity), a line
-    per agent (mean and 95% CI over non-diverged seeds)."""
+    per agent (mean and 95% CI over all seeds)."""
     cases = metrics[["env", "complexity"]].drop_duplicates().sort_values(["env", "complexity"])
     columns = min(4, len(cases))
     rows = -(-len(cases) // columns)
