@@ -34,7 +34,8 @@ def register(name: str):
 def defaults(name: str) -> dict:
     """The settings of agent `name` with their defaults, from configs/agent/<name>.yaml."""
     checks.one_of("agent.name", name, sorted(REGISTRY))
-    settings = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / f"{name}.yaml"))
+    # resolve: a setting the fidelity group chooses falls back to its default here
+    settings = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / f"{name}.yaml"), resolve=True)
     del settings["name"]
     return settings
 

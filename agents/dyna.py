@@ -117,6 +117,7 @@ def imagined(
     model_batch_size: int,
     model_step_size: float,
     frozen: bool,
+    separate_starts: bool = False,
 ) -> Source:
     """Model rollouts (paper section 4): sample `model_batch_size` real transitions, train the
     model one step on them, then roll the UPDATED model out from the first `num_rollouts` of
@@ -125,12 +126,15 @@ def imagined(
     When the model batch and the rollout starts differ in size (the 1-step ablation: 32 and
     320), one sample of the larger size is drawn and both take its leading part, so the model
     still trains on transitions that start rollouts, and it trains on 32 in both arms.
+    With `separate_starts` (the public latent script's way) the starts are then a second,
+    independent sample instead.
 
     A `frozen` model takes no steps: it stays as initialized or loaded (`load_model`), and
     only the Q-network learns from its rollouts (Figure 4 right)."""
     checks.positive_int("agent.model_batch_size", model_batch_size)
     checks.positive_number("agent.model_step_size", model_step_size)
     checks.boolean("agent.frozen", frozen)
+    separate = separate_starts and num_rollouts != model_batch_size
 
     def train(trained, key, transitions):
         if frozen:
@@ -138,13 +142,21 @@ def imagined(
         trained, loss = models.train_step(trained, model.loss, model_step_size, key, transitions)
         return trained, {"model_loss": loss}
 
+    def sample(state, key, size):
+        return replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
+
     def draw(state, key):
         sample_key, loss_key, start_key, rollout_key = jax.random.split(key, 4)
-        size = max(model_batch_size, num_rollouts)
-        real = replay.unstore(replay.sample(state.replay, sample_key, size), env.obs_size)
-        model_batch = jax.tree.map(lambda x: x[:model_batch_size], real)
+        if separate:
+            batch_key, starts_key = jax.random.split(sample_key)
+            model_batch = sample(state, batch_key, model_batch_size)
+            starts = sample(state, starts_key, num_rollouts).obs
+        else:
+            real = sample(state, sample_key, max(model_batch_size, num_rollouts))
+            model_batch = jax.tree.map(lambda x: x[:model_batch_size], real)
+            starts = real.obs[:num_rollouts]
         trained, metrics = train(state.model, loss_key, model_batch)
-        start = model.start(trained.params, start_key, real.obs[:num_rollouts])
+        start = model.start(trained.params, start_key, starts)
 
         def transition(key, x, action):
             return model.transition(trained.params, key, x, action)
@@ -162,6 +174,11 @@ def imagined(
         return state._replace(model=trained), batch, metrics
 
     return Source(rollout_length * num_rollouts, draw, model)
+
+
+# How rollout starts relate to the model batch: the suite's one sample, or each public
+# script's way (agents/simple_model.py, agents/latent.py); the fidelity group chooses.
+ROLLOUT_STARTS = ("shared", "authors")
 
 
 def check_rollouts(rollout_length: int, num_rollouts: int) -> None:
@@ -188,6 +205,7 @@ def model_agent(
     capacity: int,
     hidden: Sequence[int],
     discount: float,
+    separate_starts: bool = False,
 ) -> Agent:
     """A learned-model agent (the simple and latent models, paper section 4): Q learns only
     on the rollouts of the model `make_model(env, hidden)`."""
@@ -202,5 +220,6 @@ def model_agent(
         model_batch_size=model_batch_size,
         model_step_size=model_step_size,
         frozen=frozen,
+        separate_starts=separate_starts,
     )
     return agent(env, q, [rollouts], capacity=capacity)

@@ -36,6 +36,7 @@ def make_dyna_mix(
     rollout_length: int,
     model_batch_size: int,
     model_step_size: float,
+    bit_sampling: str,
     capacity: int,
     hidden,
     discount: float,
@@ -47,7 +48,7 @@ def make_dyna_mix(
     rollouts = dyna.imagined(
         env,
         q,
-        simple_model(env, tuple(hidden)),
+        simple_model(env, tuple(hidden), bit_sampling),
         rollout_length=rollout_length,
         num_rollouts=num_rollouts,
         model_batch_size=model_batch_size,

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from agents import dqn, dyna, models, register
 from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
+from envs import checks
 
 LATENT_FEATURES = 32
 LATENT_CLASSES = 32  # categorical only
@@ -204,14 +205,19 @@ def latent_model(latent: Latent, env, hidden: tuple) -> models.LearnedModel:
     return LatentModel(latent, env.obs_size, env.num_actions, hidden).learned_model()
 
 
+def latent_agent(latent: Latent, env, *, rollout_starts: str, **settings) -> Agent:
+    """Q learns only on the latent model's rollouts (agents.dyna.model_agent). With
+    rollout_starts "authors", rollouts start from a second replay sample when their number
+    differs from the model batch, as the public latent script does (1-step ablation)."""
+    checks.one_of("agent.rollout_starts", rollout_starts, dyna.ROLLOUT_STARTS)
+    return dyna.model_agent(
+        env,
+        functools.partial(latent_model, latent),
+        separate_starts=rollout_starts == "authors",
+        **settings,
+    )
+
+
 # Two agents, one model: the latent type is the only difference.
-@register("gaussian_latent")
-def make_gaussian_latent(env, **settings) -> Agent:
-    """Q learns only on the Gaussian latent model's rollouts (agents.dyna.model_agent)."""
-    return dyna.model_agent(env, functools.partial(latent_model, GAUSSIAN), **settings)
-
-
-@register("categorical_latent")
-def make_categorical_latent(env, **settings) -> Agent:
-    """Q learns only on the categorical latent model's rollouts (agents.dyna.model_agent)."""
-    return dyna.model_agent(env, functools.partial(latent_model, CATEGORICAL), **settings)
+register("gaussian_latent")(functools.partial(latent_agent, GAUSSIAN))
+register("categorical_latent")(functools.partial(latent_agent, CATEGORICAL))

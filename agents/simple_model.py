@@ -7,6 +7,7 @@ of the next observation (independent Bernoulli logits). Each update trains them 
 transitions' observations; the Q-network learns from the 32 x 10 imagined transitions.
 """
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -15,6 +16,7 @@ import jax.numpy as jnp
 from agents import dqn, dyna, models, register
 from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
+from envs import checks
 
 
 class SimpleModelParams(NamedTuple):
@@ -23,10 +25,14 @@ class SimpleModelParams(NamedTuple):
     next_obs: dict
 
 
+BIT_SAMPLING = ("sigmoid", "clipped_logit")
+
+
 class SimpleModel(NamedTuple):
     obs_size: int
     num_actions: int
     hidden: tuple
+    bit_sampling: str = "sigmoid"  # or "clipped_logit", the public code's (fidelity group)
 
     def networks(self):
         return SimpleModelParams(
@@ -61,10 +67,12 @@ class SimpleModel(NamedTuple):
 
     def transition(self, params: SimpleModelParams, key, obs, action):
         """One imagined step: a Bernoulli sample of every next bit, the predicted mean reward
-        and the predicted probability of continuing (the public code sampled from raw logits
-        here; that is a defect we do not reproduce)."""
+        and the predicted probability of continuing. A bit is on with probability
+        sigmoid(logit); with bit_sampling "clipped_logit", as the public code samples it
+        (bernoulli(key, logit)), with probability clip(logit, 0, 1)."""
         reward, continuation, next_obs = self.predict(params, obs, action)
-        next_bits = jax.random.bernoulli(key, jax.nn.sigmoid(next_obs))
+        p = jax.nn.sigmoid(next_obs) if self.bit_sampling == "sigmoid" else next_obs
+        next_bits = jax.random.bernoulli(key, p)
         return next_bits, reward, jax.nn.sigmoid(continuation)
 
     def learned_model(self) -> models.LearnedModel:
@@ -85,11 +93,18 @@ class SimpleModel(NamedTuple):
         )
 
 
-def simple_model(env, hidden: tuple) -> models.LearnedModel:
-    return SimpleModel(env.obs_size, env.num_actions, hidden).learned_model()
+def simple_model(env, hidden: tuple, bit_sampling: str = "sigmoid") -> models.LearnedModel:
+    checks.one_of("agent.bit_sampling", bit_sampling, BIT_SAMPLING)
+    return SimpleModel(env.obs_size, env.num_actions, hidden, bit_sampling).learned_model()
 
 
 @register("simple_model")
-def make_simple_model(env, **settings) -> Agent:
-    """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings)."""
-    return dyna.model_agent(env, simple_model, **settings)
+def make_simple_model(env, *, bit_sampling: str, rollout_starts: str, **settings) -> Agent:
+    """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings).
+    With rollout_starts "authors" the model trains on every rollout start, as the public
+    script does with its one batch size (in the 1-step ablation, on 320)."""
+    checks.one_of("agent.rollout_starts", rollout_starts, dyna.ROLLOUT_STARTS)
+    if rollout_starts == "authors":
+        settings["model_batch_size"] = settings["num_rollouts"]
+    make_model = functools.partial(simple_model, bit_sampling=bit_sampling)
+    return dyna.model_agent(env, make_model, **settings)

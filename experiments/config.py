@@ -18,7 +18,14 @@ from experiments.settings import Grid, OfflineSettings, Regime
 from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts", "logger")
+GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity")
+# The switches of configs/fidelity/: the suite's behaviour first, then the public code's.
+FIDELITY = {
+    "bit_sampling": ("sigmoid", "clipped_logit"),
+    "after_terminal": ("reset_obs", "terminal_obs"),
+    "learning_starts": ("buffer_size", "interval"),
+    "rollout_starts": ("shared", "authors"),
+}
 
 
 class ConfigError(ValueError):
@@ -132,6 +139,13 @@ def make_agent(agent_cfg: DictConfig, env):
 
 
 @config_errors
+def check_fidelity(fidelity: DictConfig) -> None:
+    checks.one_of("fidelity", fidelity.name, choices("fidelity"))
+    for key, allowed in FIDELITY.items():
+        checks.one_of(f"fidelity.{key}", fidelity[key], allowed)
+
+
+@config_errors
 def make_regime(cfg: DictConfig) -> Regime:
     r, s = cfg.regime, cfg.scale
     for key in ("total_steps", "updates_per_step", "target_update_frequency", "eval_interval"):
@@ -145,12 +159,18 @@ def make_regime(cfg: DictConfig) -> Regime:
             f"regime.learning_starts ({r.learning_starts}) must be below the run's "
             f"{total_steps} steps (regime.total_steps x scale.steps_fraction)."
         )
+    learning_starts = r.learning_starts
+    if cfg.fidelity.learning_starts == "interval":
+        # The public code trains through whole evaluation intervals, from the first that
+        # starts at or after learning_starts: the first update is one step after its start.
+        learning_starts = -(-r.learning_starts // r.eval_interval) * r.eval_interval + 1
     return Regime(
         total_steps,
         r.updates_per_step,
         r.target_update_frequency,
         r.eval_interval,
-        r.learning_starts,
+        learning_starts,
+        after_terminal=cfg.fidelity.after_terminal,
     )
 
 
@@ -187,6 +207,7 @@ def build(cfg: DictConfig) -> Job:
     checks.positive_int("scale.num_seeds", cfg.scale.num_seeds)
     checks.integer_at_least("seed", cfg.seed, 0)
     checks.integer_at_least("checkpoint_every", cfg.checkpoint_every, 0)
+    check_fidelity(cfg.fidelity)
     env = make_env(cfg.env)
     agent = make_agent(cfg.agent, env)
     regime = make_regime(cfg)
@@ -259,6 +280,10 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     from experiments import offline  # the JAX programs of Figure 1: only this run needs them
 
     o = cfg.offline
+    if fidelity_name_parts(cfg.fidelity):
+        raise ConfigError(
+            "fidelity must be fixed for experiment=fig1: the public code has no offline grid world."
+        )
     # The budgets are chosen per scale by interpolation, so check the scale first.
     checks.one_of("scale", cfg.scale.name, list(o.budgets))
     for key in ("num_seeds", "model_steps", "q_steps", "chunk"):
@@ -342,9 +367,20 @@ def run_name(*, _root_: DictConfig) -> str:
             f"from-{Path(str(_root_.load_model)).parent.parent.name}-"
             f"{Path(str(_root_.load_model)).stem}"
         )
+    if _root_.get("fidelity") is not None:
+        parts += fidelity_name_parts(_root_.fidelity)
     if _root_.seed:
         parts.append(f"seed{_root_.seed}")
     return "-".join(str(p) for p in parts)
+
+
+def fidelity_name_parts(fidelity: DictConfig) -> list[str]:
+    """Nothing for `fixed`, so that runs named before the switch existed keep their names;
+    otherwise the preset's name and every switch set apart from it."""
+    preset = CONFIG_DIR / "fidelity" / f"{fidelity.name}.yaml"
+    defaults = OmegaConf.load(preset) if preset.is_file() else {}
+    parts = [] if fidelity.name == "fixed" else [str(fidelity.name)]
+    return parts + [str(v) for k, v in fidelity.items() if k != "name" and defaults.get(k) != v]
 
 
 OmegaConf.register_new_resolver("run_name", run_name, replace=True)

@@ -67,8 +67,12 @@ def make_train(env, agent: Agent, regime: Regime):
             learner=dqn.sync_target(agent_state.learner, t, regime.target_update_frequency)
         )
 
-        # After a terminal step the next action is chosen from the reset observation.
+        # After a terminal step the next action is chosen from the reset observation, or
+        # (after_terminal "terminal_obs", the public code's way) from the terminal one, so
+        # that the next stored transition starts in the old episode and lands in the new.
         env_state, obs = auto_reset(env, reset_key, terminal, env_state, next_obs)
+        if regime.after_terminal == "terminal_obs":
+            obs = next_obs
         return (Runner(agent_state, env_state, obs, key), t), metrics
 
     def run_interval(runner: Runner, t: jax.Array) -> tuple[Runner, dict]:

@@ -13,9 +13,12 @@ class Regime:
     updates_per_step: int
     target_update_frequency: int
     eval_interval: int
-    learning_starts: int = 1000
+    learning_starts: int = 1000  # the buffer size at the first update
     eval_runs: int = 32
     eval_steps: int = 100
+    # After a terminal step the agent acts from the reset observation ("reset_obs"), or, as
+    # the public code does, from the terminal one ("terminal_obs"; configs/fidelity/).
+    after_terminal: str = "reset_obs"
 
 
 @dataclass(frozen=True)
