@@ -232,6 +232,7 @@ def test_a_bad_fidelity_gets_one_sentence_naming_the_key(overrides, message):
         build(cfg)
 
 
+@pytest.mark.slow  # a real CLI run to make the checkpoint (about 25 s quiet)
 def test_a_checkpoint_of_the_other_fidelity_is_refused_with_one_sentence(tmp_path):
     args = [
         "env=panflute",

@@ -117,6 +117,7 @@ def saved_model(tmp_path_factory):
     return saved_models.path_for(run_dir, 100)
 
 
+@pytest.mark.slow  # trains, saves and reloads models (about 30 s quiet)
 def test_a_frozen_model_starts_from_the_saved_one_and_never_changes_while_q_learns(saved_model):
     job = _job([*ARGS, "agent.frozen=true", f"load_model={saved_model}"])
     assert job.load_model == str(saved_model)
@@ -164,6 +165,7 @@ def test_a_model_file_that_does_not_fit_the_run_is_refused_in_one_sentence(
         _job(overrides)
 
 
+@pytest.mark.slow  # four CLI runs end to end (about 1-3 minutes); the parts are tested above
 def test_figure4_scripts_draw_both_panels_from_cli_runs(tmp_path):
     """The whole pipeline on a toy: a source run saving models, two frozen runs started
     from them, then scripts/figure4.py for both panels."""

@@ -1,6 +1,7 @@
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+import pytest
 
 import agents
 import envs
@@ -31,6 +32,7 @@ def test_the_grid_is_the_papers_powers_of_two():
     assert grid(0).settings() == [(1e-4, 0.05), (1e-4, 0.4), (8e-4, 0.05), (8e-4, 0.4)]
 
 
+@pytest.mark.slow  # several compiled programs (about 30 s quiet)
 def test_chunking_changes_no_member_and_each_member_is_its_own_single_run():
     whole = search(ENV, AGENT, REGIME, grid(0), num_seeds=2, seed=3, progress=False)
     chunked = search(ENV, AGENT, REGIME, grid(3), num_seeds=2, seed=3, progress=False)

@@ -165,6 +165,7 @@ def test_a_perfect_prediction_scores_every_evaluation_transition_right():
     assert (~rows["position_correct"]).sum() == (true_cell[~truth.terminal] == 5).sum()
 
 
+@pytest.mark.slow  # two offline runs (about 30 s quiet)
 def test_results_do_not_depend_on_the_chunk_size():
     keys = member_keys(0, 2)
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 TESTS = Path(__file__).parent
 
@@ -75,6 +76,7 @@ def start_child(devices: int, out: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], cwd=TESTS, env=env)
 
 
+@pytest.mark.slow  # two fresh JAX processes (about 40 s quiet); the width refusal is tested fast
 def test_members_split_over_two_devices_give_the_one_device_metrics(tmp_path):
     # Both at once: each is mostly one compilation on one core.
     outs = tmp_path / "one.pkl", tmp_path / "two.pkl"
