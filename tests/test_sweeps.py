@@ -35,6 +35,7 @@ def sweep(root, *extra):
     return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=root.parent)
 
 
+@pytest.mark.slow  # a CLI sweep run twice (about 20 s quiet)
 def test_a_rerun_sweep_skips_its_finished_members_and_aggregation_reports_unfinished(tmp_path):
     root = tmp_path / "sweep"
     first = sweep(root)
