@@ -41,7 +41,7 @@ def online_seeds(tree: Path) -> pd.DataFrame:
     metrics = results.load_runs(tree, report=lambda m: print(m, file=sys.stderr))
     if metrics.empty:
         return metrics
-    extra = [c for c in ("agent.rollout_length",) if c in metrics.columns]
+    extra = [c for c in ("agent.rollout_length", "fidelity.name") if c in metrics.columns]
     finals = claims.largest_scale(results.final_table(metrics, extra=extra))
     whole = metrics.groupby(["run_dir", "member"])["score"].mean().rename("whole_run_score")
     seeds = finals.merge(whole.reset_index(), on=["run_dir", "member"])
@@ -93,6 +93,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "appendix_c": online_seeds,
     "ablation_rollout": online_seeds,
     "ablation_spontaneous": online_seeds,
+    "fidelity": online_seeds,
     "fig1": fig1_outcomes,
     "fig4_left": table_of(
         "figure4_left.parquet",
@@ -227,6 +228,27 @@ def quickstart() -> str:
     return markdown("level", ["ER final score", "uniform random policy", "seeds"], rows)
 
 
+def fidelity() -> str:
+    """`fidelity=fixed` beside `fidelity=authors` per level and agent (experiment=fidelity);
+    a cell that did not finish is marked so."""
+    summary = read_summary("fidelity")
+    keys = ["env", "complexity", "agent", "fidelity.name"]
+    table = cells(summary, keys, ["final_score"]).set_index(keys)
+    random = summary.groupby(["env", "complexity"])["random_policy_score"].first()
+    rows = []
+    for (env, size, agent), _ in table.groupby(level=[0, 1, 2], sort=True):
+        shown = []
+        for name in ("fixed", "authors"):
+            if (env, size, agent, name) not in table.index:
+                shown.append("not finished")
+                continue
+            row = table.loc[(env, size, agent, name)]
+            # Levels of very different score ranges: significant figures, not decimals.
+            shown.append(f"{row['final_score_mean']:.3g} ± {row['final_score_ci95']:.2g}")
+        rows.append((f"{ENVS[env]} {size}, {AGENTS[agent]}", [*shown, f"{random[env, size]:.3g}"]))
+    return markdown("level, agent", ["`fixed`", "`authors`", "uniform random policy"], rows)
+
+
 def ablation_rollout() -> str:
     length = "agent.rollout_length"
     table = cells(read_summary("ablation_rollout"), ["agent", length], ["final_score"])
@@ -325,6 +347,7 @@ TABLES = {
     "ablation_rollout": ablation_rollout,
     "ablation_spontaneous": ablation_spontaneous,
     "quickstart": quickstart,
+    "fidelity": fidelity,
 }
 
 

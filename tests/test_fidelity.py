@@ -93,8 +93,10 @@ def test_authors_after_a_terminal_step_the_next_transition_starts_from_the_termi
     assert times(items.obs) == [0, 1, 2, 3, 1, 2, 3, 1]
     assert times(items.next_obs) == [1, 2, 3, 1, 2, 3, 1, 2]
     assert np.asarray(items.terminal)[:8].tolist() == [0, 0, 1, 0, 0, 1, 0, 0]
+    # fixed: the next action is chosen from the reset observation.
     fixed = stored("er", "reset_obs", batch_size=8)
     assert times(fixed.obs) == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert np.asarray(fixed.terminal)[:8].tolist() == [0, 0, 1, 0, 0, 1, 0, 0]
 
 
 def test_authors_perfect_model_stores_the_reset_state_while_acting_from_the_terminal_observation():

@@ -34,26 +34,6 @@ def test_continuing_evaluation_scores_mean_reward_per_step_over_100_steps():
     assert np.isclose(float(score), 0.33)
 
 
-def test_after_a_terminal_step_the_next_transition_starts_from_the_reset_observation():
-    env = Countdown(length=3)
-    agent = small_er(env)
-    regime = Regime(
-        total_steps=8,
-        updates_per_step=1,
-        target_update_frequency=1,
-        eval_interval=8,
-        learning_starts=100,
-        eval_runs=1,
-        eval_steps=1,
-    )
-    init, run_interval = make_train(env, agent, regime)
-    runner, _ = run_interval(init(jax.random.key(0), HYPER), jnp.int32(0))
-    replay = runner.agent.replay
-    times = np.argmax(np.unpackbits(np.asarray(replay.items.obs), axis=-1)[:8, :16], axis=-1)
-    assert times.tolist() == [0, 1, 2, 0, 1, 2, 0, 1]
-    assert np.asarray(replay.items.terminal)[:8].tolist() == [0, 0, 1, 0, 0, 1, 0, 0]
-
-
 def _same(a, b) -> bool:
     return all(jax.tree.leaves(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), a, b)))
 
