@@ -37,8 +37,13 @@ from experiments.evaluation import random_policy_score
 
 def fail(message: str, run_dir: Path | None = None) -> None:
     """One sentence to stderr, exit code 2, and nothing left behind."""
-    if run_dir is not None and run_dir.is_dir() and not any(run_dir.iterdir()):
-        run_dir.rmdir()  # Hydra created it empty before our checks ran
+    # Hydra created the run directory (and any missing parents) before our checks ran:
+    # remove what is empty, stopping at the first directory that holds anything.
+    while run_dir is not None and run_dir.is_dir() and run_dir != Path.cwd():
+        if any(run_dir.iterdir()):
+            break
+        run_dir.rmdir()
+        run_dir = run_dir.parent
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
 

@@ -32,12 +32,13 @@ def mbgen(args, cwd):
 
 @pytest.mark.parametrize("args,key", BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
 def test_bad_input_gets_one_sentence_naming_the_key_and_exit_2(tmp_path, args, key):
-    run_dir = tmp_path / "run"
-    result = mbgen([*args, f"hydra.run.dir={run_dir}"], tmp_path)
+    # A results root that does not exist yet: Hydra creates it and the run directory
+    # before the checks run; a refused run leaves neither behind.
+    result = mbgen([*args, f"results_root={tmp_path / 'results' / 'runs'}"], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and key in lines[0], lines
-    assert not run_dir.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_finished_run_is_neither_rerun_nor_overwritten(tmp_path):
