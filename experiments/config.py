@@ -381,6 +381,10 @@ def run_name(*, _root_: DictConfig) -> str:
         parts.append(f"tau{_root_.temperature}")
     if env.get("spontaneous") is False:
         parts.append("nospont")
+    if env.get("gps"):  # issue 13's ProcMaze variants
+        parts.append("gps")
+    if env.get("distractors"):
+        parts.append(f"{env.distractor_kind}{env.distractors}")
     if _root_.agent.get("rollout_length", 10) != 10:  # the 1-step ablation (rollouts=one_step)
         parts.append(f"rollouts{_root_.agent.rollout_length}x{_root_.agent.num_rollouts}")
     if _root_.agent.get("frozen"):

@@ -189,3 +189,24 @@ def test_paradigms_config_composes_every_case():
             job = config.build_offline(cfg)
             assert job.settings.learner == case.split("_")[0]
             assert job.coverages == ("path_to_goal", "single_cell") and job.num_seeds == 5
+
+
+def test_paradigm_judges_say_too_small_to_tell_when_the_rule_cannot_separate():
+    from experiments.analysis import claims
+
+    rows = []
+    for case, fractions in (("network_gps", [0.5, 0.7, 0.6]), ("network", [0.6, 0.5, 0.7])):
+        for m, f in enumerate(fractions):
+            rows.append(dict(case=case, agent="dqn", coverage="path_to_goal", member=m,
+                             fraction_optimal=f, succeeded=True, max_abs_q_gap=0.0, scale="cpu"))  # fmt: skip
+    table = pd.DataFrame(rows)
+    verdict, shown = claims.paradigm_better(
+        table, ("network_gps", "dqn", "path_to_goal"), ("network", "dqn", "path_to_goal")
+    )
+    assert verdict == claims.TOO_SMALL and "0.60" in shown
+    # nothing to disappear: no network model agent beats DQN
+    tabular = table.assign(case="tabular")
+    both = pd.concat([tabular, tabular.assign(agent="model_1step"),
+                      table.assign(case="network"), table.assign(case="network", agent="model_1step")])  # fmt: skip
+    assert claims.advantage_disappears(both, "tabular")[0] == claims.TOO_SMALL
+    assert claims.advantage_disappears(both, "linear")[0] == claims.NOT_RUN
