@@ -22,6 +22,10 @@ def make(name: str, **settings) -> Environment:
     if name not in REGISTRY:
         raise ValueError(f"env.name must be one of {', '.join(NAMES)}; got {name!r}.")
     env = REGISTRY[name]
+    if "gps" in settings and not hasattr(env, "gps"):
+        raise ValueError(
+            f"env.gps needs an environment with a goal (procmaze); {name} has none."
+        )
     allowed = [field.name for field in dataclasses.fields(env)]
     unknown = sorted(set(settings) - set(allowed))
     if unknown:

@@ -6,14 +6,18 @@ ends when the agent ENTERS the goal, so no transition starts on the goal (or on 
 
 The datasets are the basic set (every one-wall layout) plus, per coverage level, some data
 from the two evaluation layouts, whose single corridor to the goal the agent has to find.
+`Variant` appends GPS or distractor bits to every observation (issue 13).
 """
 
+import functools
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs import checks
 from envs.core import GRID_MOVES, cell_mask, grid_target
 
 SIZE = 3
@@ -204,3 +208,83 @@ def evaluation_set(coverage: str) -> Transitions:
 def dataset(coverage: str) -> Transitions:
     """The offline dataset of a coverage level: the basic set plus its evaluation data."""
     return concatenate([basic_set(), evaluation_set(coverage)])
+
+
+# ----------------------------------------------------------------------------- variants
+# Issue 13: the same variants as ProcMaze's (envs/procmaze.py), appended to every observation
+# of the datasets and probes: GPS bits (the first moves of the shortest paths to the goal)
+# and distractor bits (neither reward nor the grid's dynamics depend on them).
+
+DISTRACTOR_KINDS = ("iid", "counter")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What the offline experiment appends to each 36-bit observation (`offline.gps`,
+    `offline.distractors`, `offline.distractor_kind`). The default appends nothing.
+
+    gps: 4 bits (up, left, down, right), on for every move that starts a shortest path to the
+    goal (a one-wall layout can have two; the evaluation corridors have one; none on the
+    goal). distractors: D bits, "iid" (fresh fair coins in obs and next_obs) or "counter"
+    (a D-bit register, random in obs and one more in next_obs). The distractor bits of a
+    dataset and of the probes are drawn once, from `seed` (numpy), so every agent and
+    learner sees the same data."""
+
+    gps: bool = False
+    distractors: int = 0
+    distractor_kind: str = "iid"
+    seed: int = 0
+
+    def __post_init__(self):
+        checks.boolean("offline.gps", self.gps)
+        checks.integer_at_least("offline.distractors", self.distractors, 0)
+        checks.one_of("offline.distractor_kind", self.distractor_kind, DISTRACTOR_KINDS)
+
+    @property
+    def obs_size(self) -> int:
+        return OBS_SIZE + 4 * self.gps + self.distractors
+
+    def gps_bits(self, obs: np.ndarray) -> np.ndarray:
+        """(N, 4) GPS bits of (N, 36) plain observations."""
+        cells = SIZE * SIZE
+        out = np.zeros((len(obs), 4), bool)
+        for i, bits in enumerate(np.asarray(obs, bool)):
+            agent = divmod(int(bits[:cells].argmax()), SIZE)
+            if agent == GOAL:
+                continue
+            walls = bits[2 * cells : 3 * cells].reshape(SIZE, SIZE)
+            best = optimal_actions_cached(walls.tobytes())[agent]
+            out[i] = [action in best for action in range(1, NUM_ACTIONS)]
+        return out
+
+    def distractor_bits(self, rng: np.random.Generator, count: int):
+        """(now, next): two (count, D) bool arrays."""
+        d = self.distractors
+        if self.distractor_kind == "counter":
+            value = rng.integers(0, 2**d, count, dtype=np.int64)
+            as_bits = lambda v: ((v[:, None] >> np.arange(d)) & 1).astype(bool)  # noqa: E731
+            return as_bits(value), as_bits((value + 1) % 2**d)
+        return rng.random((count, d)) < 0.5, rng.random((count, d)) < 0.5
+
+    def observations(self, obs: np.ndarray, stream: int) -> np.ndarray:
+        """Plain observations (probes) with the variant's bits appended."""
+        now, _ = self.distractor_bits(np.random.default_rng([self.seed, stream]), len(obs))
+        return np.concatenate([obs, *self._gps(obs), now], axis=1)
+
+    def transitions(self, data: Transitions, stream: int) -> Transitions:
+        """A plain dataset with the variant's bits appended to obs and next_obs."""
+        rng = np.random.default_rng([self.seed, stream])
+        now, after = self.distractor_bits(rng, len(data.action))
+        return data._replace(
+            obs=np.concatenate([data.obs, *self._gps(data.obs), now], axis=1),
+            next_obs=np.concatenate([data.next_obs, *self._gps(data.next_obs), after], axis=1),
+        )
+
+    def _gps(self, obs):
+        return [self.gps_bits(obs)] if self.gps else []
+
+
+@functools.lru_cache(maxsize=None)
+def optimal_actions_cached(walls_bytes: bytes) -> dict:
+    walls = np.frombuffer(walls_bytes, bool).reshape(SIZE, SIZE)
+    return optimal_actions(walls)

@@ -1,4 +1,19 @@
-"""ProcMaze: a freshly carved maze every episode; reach the goal (SPEC section 1)."""
+"""ProcMaze: a freshly carved maze every episode; reach the goal (SPEC section 1).
+
+Two variants, as settings whose defaults leave the environment as it was (issue 13; the
+three paradigms of Gelada and Buckman):
+
+- `gps=true` appends 4 bits (up, left, down, right): the first move of the shortest path from
+  the agent to the goal, unique because the carved maze is a tree (all off on the goal). The
+  policy becomes simpler than the dynamics: "follow the lit bit".
+- `distractors=D` appends D bits that neither reward nor the maze's dynamics depend on, of
+  `distractor_kind` "iid" (fresh fair coins every step: a factored model predicts them
+  exactly as coins, so it is the control) or "counter" (a D-bit binary register, random at
+  reset, incremented every step: deterministic, but the carry is hard for an MLP to predict).
+
+Their random numbers come from `fold_in(key, 1)` of the keys reset and step already receive,
+so the maze, the agent and the goal are the same with and without distractors.
+"""
 
 import math
 from dataclasses import dataclass
@@ -18,10 +33,57 @@ from envs.core import (
 )
 
 
+DISTRACTOR_KINDS = ("iid", "counter")
+
+
 class ProcMazeState(NamedTuple):
     agent: jax.Array  # (2,) int32 (row, col)
     goal: jax.Array  # (2,) int32
     walls: jax.Array  # (n, n) bool
+    # Only with the variants (None otherwise, so the default state is today's):
+    distance: jax.Array | None = None  # (n, n) int32 steps to the goal (gps); walls: BIG
+    distractor: jax.Array | None = None  # (D,) bool, the distractor bits (distractors > 0)
+
+
+BIG = 1 << 20  # the distance of a wall (or an unreached cell) while relaxing
+
+
+def goal_distances(walls: jax.Array, goal: jax.Array) -> jax.Array:
+    """Steps from every open cell to the goal along open cells: Bellman-Ford relaxation
+    (each sweep takes the best neighbour + 1) until nothing changes; walls stay BIG."""
+    n = walls.shape[0]
+    start = jnp.where(cell_mask(goal, n, n), 0, BIG)
+
+    def sweep(carry):
+        distance, _ = carry
+        padded = jnp.pad(distance, 1, constant_values=BIG)
+        best = jnp.minimum(
+            jnp.minimum(padded[:-2, 1:-1], padded[2:, 1:-1]),
+            jnp.minimum(padded[1:-1, :-2], padded[1:-1, 2:]),
+        )
+        relaxed = jnp.where(walls, BIG, jnp.minimum(distance, best + 1))
+        return relaxed, (relaxed != distance).any()
+
+    distance, _ = jax.lax.while_loop(lambda c: c[1], sweep, (start, jnp.bool_(True)))
+    return distance
+
+
+def gps_bits(distance: jax.Array, agent: jax.Array) -> jax.Array:
+    """(4,) bool: the moves up, left, down, right that go one step nearer the goal. In a
+    tree exactly one is on off the goal; none on it."""
+    n = distance.shape[0]
+    targets = agent + GRID_MOVES[1:]
+    on_grid = ((targets >= 0) & (targets < n)).all(axis=1)
+    rows, cols = jnp.clip(targets, 0, n - 1).T
+    here = distance[agent[0], agent[1]]
+    return on_grid & (distance[rows, cols] == here - 1) & (here > 0)
+
+
+def increment(bits: jax.Array) -> jax.Array:
+    """A little-endian binary register plus one (wrapping): bit i flips when every bit below
+    it is on."""
+    below = jnp.cumprod(jnp.concatenate([jnp.ones(1, bool), bits[:-1]]).astype(jnp.int32))
+    return bits ^ below.astype(bool)
 
 
 def open_neighbour_counts(opened: jax.Array) -> jax.Array:
@@ -38,10 +100,16 @@ class ProcMaze:
 
     grid_size: int = 4
     spontaneous: bool = True
+    gps: bool = False  # append the first move of the shortest path to the goal
+    distractors: int = 0  # append this many task-irrelevant bits
+    distractor_kind: str = "iid"  # DISTRACTOR_KINDS
 
     def __post_init__(self):
         checks.integer_at_least("env.grid_size", self.grid_size, 2)
         checks.boolean("env.spontaneous", self.spontaneous)
+        checks.boolean("env.gps", self.gps)
+        checks.integer_at_least("env.distractors", self.distractors, 0)
+        checks.one_of("env.distractor_kind", self.distractor_kind, DISTRACTOR_KINDS)
 
     @property
     def num_actions(self) -> int:
@@ -49,7 +117,7 @@ class ProcMaze:
 
     @property
     def obs_size(self) -> int:
-        return 4 * self.grid_size**2
+        return 4 * self.grid_size**2 + 4 * self.gps + self.distractors
 
     @property
     def spontaneous_probability(self) -> float:
@@ -100,7 +168,17 @@ class ProcMaze:
         state = ProcMazeState(
             agent=random_cell(agent_key, ~walls), goal=random_cell(goal_key, ~walls), walls=walls
         )
+        if self.gps:
+            state = state._replace(distance=goal_distances(walls, state.goal))
+        if self.distractors:
+            bits = jax.random.bernoulli(jax.random.fold_in(key, 1), 0.5, (self.distractors,))
+            state = state._replace(distractor=bits)
         return state, self.observe(state)
+
+    def next_distractor(self, key: jax.Array, bits: jax.Array) -> jax.Array:
+        if self.distractor_kind == "counter":
+            return increment(bits)
+        return jax.random.bernoulli(jax.random.fold_in(key, 1), 0.5, (self.distractors,))
 
     def step(self, key: jax.Array, state: ProcMazeState, action: jax.Array):
         n = self.grid_size
@@ -110,6 +188,8 @@ class ProcMaze:
         agent = jnp.where(state.walls[target[0], target[1]], state.agent, target)
         agent = jnp.where(bernoulli(key, self.spontaneous_probability), state.goal, agent)
         state = state._replace(agent=agent)
+        if self.distractors:
+            state = state._replace(distractor=self.next_distractor(key, state.distractor))
         return state, self.observe(state), jnp.float32(-1.0), terminal
 
     def observe(self, state: ProcMazeState) -> jax.Array:
@@ -120,7 +200,13 @@ class ProcMaze:
             state.walls,
             ~state.walls,
         ]
-        return jnp.stack(channels, axis=-1).reshape(-1)
+        obs = jnp.stack(channels, axis=-1).reshape(-1)
+        extra = []
+        if self.gps:
+            extra.append(gps_bits(state.distance, state.agent))
+        if self.distractors:
+            extra.append(state.distractor)
+        return jnp.concatenate([obs, *extra]) if extra else obs
 
     def render(self, state: ProcMazeState) -> str:
         """'#' wall, '.' open, 'A' agent, 'G' goal, '*' agent on the goal."""

@@ -307,6 +307,18 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
                 f"({cfg.scale.chunk})."
             )
     checks.positive_ints("offline.hidden", o.hidden)
+    # Issue 13's settings (their defaults are Figure 1's): checked before the step sizes,
+    # which are read from offline.learners by the learner's name.
+    learner = o.get("learner", "network")
+    checks.one_of("offline.learner", learner, offline.LEARNERS)
+    variant = gridworld.Variant(
+        o.get("gps", False), o.get("distractors", 0), o.get("distractor_kind", "iid")
+    )
+    if learner == "tabular" and variant.distractors:
+        raise ConfigError(
+            "offline.distractors must be 0 with offline.learner=tabular: a table has a row "
+            f"per state, and distractor bits are not part of it; got {variant.distractors}."
+        )
     checks.positive_number("offline.model_step_size", o.model_step_size)
     # A top-level step_size / temperature overrides the experiment's choice.
     step_size = o.step_size if cfg.step_size is None else cfg.step_size
@@ -321,6 +333,10 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
         model_batch_size=o.model_batch_size,
         model_step_size=float(o.model_step_size),
         target_update_frequency=o.target_update_frequency,
+        learner=learner,
+        gps=variant.gps,
+        distractors=variant.distractors,
+        distractor_kind=variant.distractor_kind,
     )
     hyper = dqn.Hyper(float(step_size), float(temperature))
     return OfflineJob(
@@ -352,12 +368,23 @@ def run_name(*, _root_: DictConfig) -> str:
     parts = [where, _root_.agent.name, _root_.regime.name, _root_.scale.name]
     if _root_.get("kind") == "offline_gridworld":  # Figure 1: no env, agent or regime
         parts = ["fig1", _root_.scale.name]
+        o = _root_.offline  # issue 13's settings, named only when not Figure 1's
+        if o.get("learner", "network") != "network":
+            parts.append(o.learner)
+        if o.get("gps"):
+            parts.append("gps")
+        if o.get("distractors"):
+            parts.append(f"{o.distractor_kind}{o.distractors}")
     if _root_.step_size is not None:
         parts.append(f"lr{_root_.step_size}")
     if _root_.temperature is not None:
         parts.append(f"tau{_root_.temperature}")
     if env.get("spontaneous") is False:
         parts.append("nospont")
+    if env.get("gps"):  # issue 13's ProcMaze variants
+        parts.append("gps")
+    if env.get("distractors"):
+        parts.append(f"{env.distractor_kind}{env.distractors}")
     if _root_.agent.get("rollout_length", 10) != 10:  # the 1-step ablation (rollouts=one_step)
         parts.append(f"rollouts{_root_.agent.rollout_length}x{_root_.agent.num_rollouts}")
     if _root_.agent.get("frozen"):

@@ -50,3 +50,9 @@ class OfflineSettings:
     model_batch_size: int  # dataset transitions per model step
     model_step_size: float
     target_update_frequency: int  # Q updates between target-network copies
+    # Issue 13 (the defaults are Figure 1): the function class of Q and the model
+    # (experiments/offline/learners.py) and the bits appended to observations (gw.Variant).
+    learner: str = "network"
+    gps: bool = False
+    distractors: int = 0
+    distractor_kind: str = "iid"

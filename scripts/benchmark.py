@@ -3,6 +3,7 @@
     python scripts/benchmark.py                      # every agent, ProcMaze n=4, 30 seeds
     python scripts/benchmark.py --agents er simple_model --seeds 30 120 330   # batching
     python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
+    python scripts/benchmark.py --agents er --set gps=true --set distractors=16   # env settings
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
 one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
@@ -17,6 +18,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import yaml
 
 import agents
 import envs
@@ -39,8 +41,10 @@ def measure(
     size: int,
     repeats: int,
     block: int | None,
+    env_settings: dict | None = None,
 ) -> dict:
-    env = envs.make(env_name, **{envs.REGISTRY[env_name].complexity_key: size})
+    settings = {envs.REGISTRY[env_name].complexity_key: size, **(env_settings or {})}
+    env = envs.make(env_name, **settings)
     agent = agents.make(agent_name, env)
     regime = Regime(
         total_steps=steps,
@@ -95,10 +99,19 @@ def main() -> None:
         default=None,
         help="members vmapped together (0 = all; default: the driver's choice for this device)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an env setting (repeatable), e.g. gps=true, distractors=16, distractor_kind=counter",
+    )
     args = parser.parse_args()
+    env_settings = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
     block = default_block() if args.block is None else args.block
+    shown = "".join(f" {k}={v}" for k, v in env_settings.items())
     print(
-        f"{args.env} {args.size}, high data, paper networks; device {jax.devices()[0]}; "
+        f"{args.env} {args.size}{shown}, high data, paper networks; device {jax.devices()[0]}; "
         f"members vmapped in blocks of {block or 'the whole width'}"
     )
     print(
@@ -108,7 +121,9 @@ def main() -> None:
     for name in args.agents:
         first = None
         for seeds in args.seeds:
-            r = measure(name, seeds, args.steps, args.env, args.size, args.repeats, block)
+            r = measure(
+                name, seeds, args.steps, args.env, args.size, args.repeats, block, env_settings
+            )
             first = first or r["seed_steps_per_s"]
             print(
                 f"{r['agent']:<20}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"

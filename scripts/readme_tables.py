@@ -103,6 +103,10 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
         "figure4_right.parquet",
         "frozen_step member first_step reached predicted probe_ends budget num_pipes scale".split(),
     ),
+    "paradigms": table_of(  # scripts/paradigms.py writes it (issue 13)
+        "paradigms.parquet",
+        "case agent coverage member fraction_optimal succeeded max_abs_q_gap q_steps scale".split(),
+    ),
 }
 
 
@@ -337,6 +341,42 @@ def fig4_right() -> str:
     return markdown("model frozen after", steps, rows)
 
 
+PARADIGM_CASES = {  # issue 13's cases in the README's order
+    "network": "network (Figure 1)", "linear": "linear", "tabular": "tabular",
+    "network_gps": "network + 4 GPS bits", "linear_gps": "linear + 4 GPS bits",
+    "network_iid8": "network + 8 iid bits", "network_counter8": "network + 8-bit counter",
+    "linear_iid8": "linear + 8 iid bits", "linear_counter8": "linear + 8-bit counter",
+}  # fmt: skip
+
+
+def paradigms() -> str:
+    """Per case: each agent's fraction of evaluation cells optimal (mean ± 95% CI over
+    seeds; 'S' where the agent succeeds by Figure 1's majority rule) on Path-to-Goal and
+    Single-Cell, and the largest |Q_replay - Q_model| of either model agent."""
+    summary = read_summary("paradigms")
+    table = cells(summary, ["case", "agent", "coverage"], ["fraction_optimal"], sums=["succeeded"])
+    agents = {"dqn": "DQN", "model_1step": "1-step", "model_10step": "10-step"}
+    columns, rows = [], []
+    for coverage in ("path_to_goal", "single_cell"):
+        columns += [f"{COVERAGES[coverage]}: {label}" for label in agents.values()]
+    columns.append("max abs(Q_replay - Q_model)")
+    for case, label in PARADIGM_CASES.items():
+        if case not in set(table["case"]):
+            continue
+        shown = []
+        for coverage in ("path_to_goal", "single_cell"):
+            for agent in agents:
+                row = table[(table["case"] == case) & (table["agent"] == agent)
+                            & (table["coverage"] == coverage)].iloc[0]  # fmt: skip
+                mark = " S" if row["succeeded"] == row["n"] else ""
+                shown.append(show(row, "fraction_optimal", 2) + mark)
+        gaps = summary[(summary["case"] == case) & (summary["agent"] != "dqn")]["max_abs_q_gap"]
+        shown.append(f"{gaps.max():.2f}")
+        rows.append((label, shown))
+    n = int(table["n"].min())
+    return markdown(f"case ({n} seeds)", columns, rows)
+
+
 TABLES = {
     "fig1": fig1,
     "fig1_sensitivity": fig1_sensitivity,
@@ -348,6 +388,7 @@ TABLES = {
     "ablation_spontaneous": ablation_spontaneous,
     "quickstart": quickstart,
     "fidelity": fidelity,
+    "paradigms": paradigms,
 }
 
 

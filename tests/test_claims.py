@@ -262,13 +262,14 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
 
     empty = tmp_path / "results"
     empty.mkdir()
+    here = {**os.environ, "PYTHONPATH": os.getcwd()}  # this checkout's code, not an installed one
     done = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(empty)],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=here,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 15
+    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 19
     bad = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
         capture_output=True, text=True,
@@ -386,6 +387,48 @@ def shown_cases():
     return shown, stats()
 
 
+def paradigm_table(cells: dict) -> pd.DataFrame:
+    """Issue 13's seeds table by hand: {(case, agent, coverage): per-seed fractions optimal}."""
+    rows = [
+        dict(case=case, agent=agent, coverage=coverage, member=m, fraction_optimal=f,
+             succeeded=sum(fractions) / len(fractions) > 0.5, max_abs_q_gap=0.1, scale="cpu")
+        for (case, agent, coverage), fractions in cells.items()
+        for m, f in enumerate(fractions)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+GOOD, BAD = [0.9, 1.0, 0.95, 1.0, 0.9], [0.1, 0.0, 0.2, 0.1, 0.0]
+
+
+def gps_cases():
+    def cells(with_gps):
+        return paradigm_table({("network_gps", "dqn", "path_to_goal"): with_gps,
+                               ("network", "dqn", "path_to_goal"): [0.5] * 5})  # fmt: skip
+
+    return cells(GOOD), cells(BAD)
+
+
+def distractor_cases():
+    def cells(counter):
+        return paradigm_table({("network", "model_10step", "path_to_goal"): [0.5, 0.6] * 2 + [0.5],
+                               ("network_counter8", "model_10step", "path_to_goal"): counter})  # fmt: skip
+
+    return cells(BAD), cells(GOOD)
+
+
+def equivalence_cases(learner):
+    def cells(model):
+        network = {("network", "dqn", c): BAD for c in ("path_to_goal", "single_cell")}
+        network[("network", "model_10step", "path_to_goal")] = GOOD
+        ours = {(learner, a, c): (model if a != "dqn" else BAD)
+                for a in ("dqn", "model_1step", "model_10step")
+                for c in ("path_to_goal", "single_cell")}  # fmt: skip
+        return paradigm_table({**network, **ours})
+
+    return cells(BAD), cells(GOOD)
+
+
 CASES = {  # the start of a claim's text: (passing table, failing table)
     "All-Evaluation": lambda: figure1_cases("all_evaluation"),
     "Path-to-Goal": lambda: figure1_cases("path_to_goal"),
@@ -402,6 +445,10 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "The Gaussian latent also smooths": smoothing_cases,
     "A model trained for an intermediate time": frozen_cases,
     "Smoothing decreases": frozen_cases,
+    "GPS bits (a)": gps_cases,
+    "Distractor bits (b)": distractor_cases,
+    "Equivalence (c): with tabular": lambda: equivalence_cases("tabular"),
+    "Equivalence (c): with linear": lambda: equivalence_cases("linear"),
 }
 
 
@@ -428,6 +475,6 @@ def test_claims_read_their_experiments_tables():
     reads = {c.reads for c in claims.CLAIMS}
     assert {r.tree for r in reads} == {
         "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
-        "fig4_smoothing", "fig4_frozen",
+        "fig4_smoothing", "fig4_frozen", "paradigms",
     }  # fmt: skip
     assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads

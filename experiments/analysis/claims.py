@@ -18,6 +18,7 @@ import pandas as pd
 from experiments.results import mean_ci
 
 PASS, FAIL, NOT_RUN, NOT_JUDGED = "PASS", "FAIL", "NOT RUN", "NOT JUDGED"
+TOO_SMALL = "TOO SMALL TO TELL"  # a comparison the rule cannot separate either way (issue 13)
 RULE = (
     "A beats B when their 95% Student-t confidence intervals over seeds of final performance "
     "(the mean greedy score over the last 10% of evaluations; a diverged seed counts with its "
@@ -382,8 +383,76 @@ def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
     lines += ["", "**Read from.**", ""]
     lines += [f"- {name}: {where}" for name, where in sources.items()]
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
-    lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in (PASS, FAIL, NOT_RUN, NOT_JUDGED))]
+    kinds = (PASS, FAIL, NOT_RUN, NOT_JUDGED, TOO_SMALL)
+    lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in kinds)]
     return "\n".join(lines) + "\n"
+
+
+# Issue 13 (Gelada and Buckman's three paradigms) in the offline grid world: the table
+# scripts/paradigms.py writes, one row per (case, agent, coverage, seed) with the fraction of
+# the 12 evaluation cells whose greedy action is optimal. A comparison is PASS or FAIL when
+# the rule separates it, TOO SMALL TO TELL when it does not.
+
+
+def _paradigm_cell(table: pd.DataFrame, case: str, agent: str, coverage: str):
+    """Mean, 95% CI and seeds of the fraction optimal of one (case, agent, coverage)."""
+    if table.empty:
+        return None
+    rows = table[(table["case"] == case) & (table["agent"] == agent)
+                 & (table["coverage"] == coverage)]  # fmt: skip
+    if rows.empty:
+        return None
+    mean, ci = mean_ci(rows["fraction_optimal"])
+    return {"agent": f"{case} {agent}", "mean": mean, "ci95": ci, "n": len(rows),
+            "succeeded": bool(rows["succeeded"].iloc[0])}  # fmt: skip
+
+
+def _show_cell(cell) -> str:
+    rule = "succeeds" if cell["succeeded"] else "fails"
+    return f"{cell['agent']} {cell['mean']:.2f} ± {cell['ci95']:.2g} ({rule})"
+
+
+def paradigm_better(
+    table: pd.DataFrame, better: tuple, worse: tuple, control: tuple | None = None
+) -> tuple[str, str]:
+    """(case, agent, coverage) `better` beats `worse` by the rule: PASS; the reverse: FAIL;
+    neither: TOO SMALL TO TELL. `control` is shown beside them."""
+    a, b = _paradigm_cell(table, *better), _paradigm_cell(table, *worse)
+    if a is None or b is None:
+        return NOT_RUN, f"not run: {' and '.join(' '.join(c) for c, x in ((better, a), (worse, b)) if x is None)}"
+    shown = f"{_show_cell(a)} vs {_show_cell(b)}"
+    if control is not None and (c := _paradigm_cell(table, *control)) is not None:
+        shown += f"; control {_show_cell(c)}"
+    if beats(a, b):
+        return PASS, shown
+    return (FAIL if beats(b, a) else TOO_SMALL), shown
+
+
+def advantage_disappears(table: pd.DataFrame, learner: str) -> tuple[str, str]:
+    """Parr 2008: with `learner`, no model agent beats DQN on Path-to-Goal or Single-Cell
+    (FAIL if one does), where with networks one does (else nothing disappeared: TOO SMALL TO
+    TELL). Shown with the largest |Q_replay - Q_model| over seeds."""
+    parts, shown, network_advantage = [], [], False
+    for coverage in ("path_to_goal", "single_cell"):
+        dqn = _paradigm_cell(table, learner, "dqn", coverage)
+        for agent in ("model_1step", "model_10step"):
+            model = _paradigm_cell(table, learner, agent, coverage)
+            net = _paradigm_cell(table, "network", agent, coverage)
+            network_advantage |= beats(net, _paradigm_cell(table, "network", "dqn", coverage))
+            if dqn is None or model is None:
+                continue
+            parts.append(not beats(model, dqn))
+            rows = table[(table["case"] == learner) & (table["agent"] == agent)
+                         & (table["coverage"] == coverage)]  # fmt: skip
+            shown.append(f"{coverage} {agent} {model['mean']:.2f} vs dqn {dqn['mean']:.2f}, "
+                         f"max |dQ| {rows['max_abs_q_gap'].max():.3g}")  # fmt: skip
+    if not parts:
+        return NOT_RUN, f"no {learner} runs"
+    if not all(parts):
+        return FAIL, "; ".join(shown)
+    if not network_advantage:
+        return TOO_SMALL, "; ".join(shown) + "; no network model agent beats DQN either"
+    return PASS, "; ".join(shown)
 
 
 # ----------------------------------------------------------------------------- the claims
@@ -431,6 +500,7 @@ FIG3 = Runs("fig3")
 HARD_ENVS = ("procmaze", "buttongrid")
 SMOOTHING = Table("fig4_smoothing", "figure4_left.parquet")
 FROZEN = Table("fig4_frozen", "figure4_right.parquet")
+PARADIGMS = Table("paradigms", "paradigms.parquet")
 
 CLAIMS = (
     Claim(
@@ -536,5 +606,37 @@ CLAIMS = (
         "Figure 4",
         FROZEN,
         smoothing_decreases,
+    ),
+    Claim(
+        "GPS bits (a): DQN on the Path-to-Goal data finds more of the evaluation cells' optimal "
+        "moves with GPS bits than without (networks)",
+        "Gelada and Buckman; issue 13",
+        PARADIGMS,
+        partial(paradigm_better, better=("network_gps", "dqn", "path_to_goal"),
+                worse=("network", "dqn", "path_to_goal"),
+                control=("network_gps", "model_10step", "path_to_goal")),
+    ),
+    Claim(
+        "Distractor bits (b): an 8-bit counter in the observation costs the 10-step model agent "
+        "Path-to-Goal generalization (networks; 8 iid bits as the control)",
+        "Gelada and Buckman; issue 13",
+        PARADIGMS,
+        partial(paradigm_better, better=("network", "model_10step", "path_to_goal"),
+                worse=("network_counter8", "model_10step", "path_to_goal"),
+                control=("network_iid8", "model_10step", "path_to_goal")),
+    ),
+    Claim(
+        "Equivalence (c): with tabular learners the model agents' advantage over DQN on "
+        "Path-to-Goal and Single-Cell disappears",
+        "Parr 2008 via Gelada and Buckman; issue 13",
+        PARADIGMS,
+        partial(advantage_disappears, learner="tabular"),
+    ),
+    Claim(
+        "Equivalence (c): with linear learners the model agents' advantage over DQN on "
+        "Path-to-Goal and Single-Cell disappears",
+        "Parr 2008 via Gelada and Buckman; issue 13",
+        PARADIGMS,
+        partial(advantage_disappears, learner="linear"),
     ),
 )

@@ -15,12 +15,17 @@ cell of both evaluation layouts (their argmax is the greedy action the Figure 1 
 reads) or the model's predictions on every evaluation-layout transition; the last ones are
 the result, the earlier ones show whether it had settled.
 
+Issue 13: `offline.learner` picks the function class of Q and the model (learners.py:
+network, linear, tabular), and `offline.gps` / `offline.distractors` append bits to every
+observation (envs/gridworld.py `Variant`).
+
 dataset.py: the datasets as replay buffers and the evaluation probes; training.py: the
 phases and a whole run (`run`, the agents table `AGENTS`); report.py: the rows and the
 tidy tables of a run directory (`tables`, `summarize`, `outcome_grid`).
 """
 
 from experiments.offline.report import outcome_grid, summarize, tables
+from experiments.offline.learners import LEARNERS
 from experiments.offline.training import AGENTS, run
 
-__all__ = ["AGENTS", "outcome_grid", "run", "summarize", "tables"]
+__all__ = ["AGENTS", "LEARNERS", "outcome_grid", "run", "summarize", "tables"]

@@ -28,13 +28,28 @@ def as_replay(data: gw.Transitions, capacity: int = CAPACITY) -> Replay:
     return Replay(gw.Transitions(*rows), jnp.int32(size), jnp.int32(size % capacity))
 
 
-def evaluation_observations() -> np.ndarray:
-    """(2 layouts, 6 cells, 36): the agent on each open non-goal cell of E1 and E2, in the
-    order of `gw.open_cells`."""
-    return np.stack([gw.cell_observations(w) for w in gw.evaluation_layouts().values()])
+# The numpy streams of a variant's distractor bits (gw.Variant): one per kind of data.
+DATASET_STREAM, PROBE_STREAM, EVALUATION_STREAM = range(3)
 
 
-def evaluation_transitions() -> gw.Transitions:
-    """Every (cell, action) of both evaluation layouts, layout-major, in `all_pairs` order."""
+def training_set(coverage: str, variant: gw.Variant = gw.Variant()) -> gw.Transitions:
+    """The dataset of `coverage` with the variant's bits (none by default)."""
+    plain = gw.dataset(coverage)
+    return variant.transitions(plain, DATASET_STREAM) if variant != gw.Variant() else plain
+
+
+def evaluation_observations(variant: gw.Variant = gw.Variant()) -> np.ndarray:
+    """(2 layouts, 6 cells, obs size): the agent on each open non-goal cell of E1 and E2, in
+    the order of `gw.open_cells`, with the variant's bits."""
+    plain = np.concatenate([gw.cell_observations(w) for w in gw.evaluation_layouts().values()])
+    if variant != gw.Variant():
+        plain = variant.observations(plain, PROBE_STREAM)
+    return plain.reshape(len(gw.evaluation_layouts()), -1, plain.shape[-1])
+
+
+def evaluation_transitions(variant: gw.Variant = gw.Variant()) -> gw.Transitions:
+    """Every (cell, action) of both evaluation layouts, layout-major, in `all_pairs` order,
+    with the variant's bits."""
     layouts = gw.evaluation_layouts().values()
-    return gw.concatenate([gw.transitions(w, gw.all_pairs(w)) for w in layouts])
+    plain = gw.concatenate([gw.transitions(w, gw.all_pairs(w)) for w in layouts])
+    return variant.transitions(plain, EVALUATION_STREAM) if variant != gw.Variant() else plain

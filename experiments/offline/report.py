@@ -269,6 +269,21 @@ def outcome_history(greedy_history: pd.DataFrame) -> pd.DataFrame:
     return history
 
 
+def q_gaps(q_values: pd.DataFrame) -> pd.DataFrame:
+    """Per model agent, coverage and seed: the largest |Q_replay - Q_model| over the
+    evaluation cells and actions, against the `dqn` agent of the same seed (Parr 2008: with
+    tabular or linear learners the two should agree once converged)."""
+    if q_values.empty or "dqn" not in set(q_values["agent"]):
+        return pd.DataFrame()
+    keys = ["coverage", "member", "layout", "row", "col", "action"]
+    wide = q_values.pivot_table(index=keys, columns="agent", values="q_value", sort=False)
+    rows = []
+    for agent in [a for a in dict.fromkeys(q_values["agent"]) if a != "dqn"]:
+        gap = (wide[agent] - wide["dqn"]).abs().groupby(["coverage", "member"], sort=False).max()
+        rows.append(gap.rename("max_abs_q_gap").reset_index().assign(agent=agent))
+    return pd.concat(rows, ignore_index=True)[["agent", "coverage", "member", "max_abs_q_gap"]]
+
+
 def tables(raw: Raw) -> dict[str, pd.DataFrame]:
     """The tidy tables a run directory holds, by file stem."""
     q_values, greedy_history = raw.table("q_values"), raw.table("greedy_history")
@@ -286,6 +301,7 @@ def tables(raw: Raw) -> dict[str, pd.DataFrame]:
         "model_accuracy": model_accuracy(predictions),
         "model_history": raw.table("model_history"),
         "losses": raw.table("losses"),
+        "q_gaps": q_gaps(q_values),
     }
 
 
@@ -315,8 +331,14 @@ def summarize(tables: dict, phase_seconds: dict, seconds: float) -> dict:
                 "worst_cell": f"{worst['layout']} ({worst['row']},{worst['col']})",
                 "worst_cell_accuracy": float(worst["position_accuracy"]),
             }
+    gaps = tables.get("q_gaps", pd.DataFrame())
+    q_gap = {}
+    for (agent, coverage), group in (gaps.groupby(["agent", "coverage"], sort=False)
+                                     if not gaps.empty else []):  # fmt: skip
+        q_gap.setdefault(agent, {})[coverage] = float(group["max_abs_q_gap"].max())
     return {
         "outcomes": result,
+        "max_abs_q_gap_to_dqn": q_gap,
         "agrees_with_paper": int(agrees.sum()),
         "num_outcomes": int(len(agrees)),
         "num_seeds": int(outcomes_["num_seeds"].max()),

@@ -24,7 +24,7 @@ from agents.rollout import rollout
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
 from experiments import driver, hooks
-from experiments.offline import dataset
+from experiments.offline import dataset, learners
 from experiments.offline.report import Raw
 from experiments.settings import OfflineSettings
 
@@ -86,11 +86,16 @@ def model_predictions(model: SimpleModel, params, data: gw.Transitions) -> dict:
     return {"next_cell": cell, "continuation": jax.nn.sigmoid(continuation)}
 
 
+def variant(settings: OfflineSettings) -> gw.Variant:
+    """The observation variant of a run (offline.gps, offline.distractors; none by default)."""
+    return gw.Variant(settings.gps, settings.distractors, settings.distractor_kind)
+
+
 def model_phase(settings: OfflineSettings, model: SimpleModel) -> Callable:
     """`chunk(trained, key, t0, data, _) -> (trained, metrics)`: model steps t0 ..
     t0+chunk-1 on the dataset (the loss and step of agents/models.py), then the model's
     predictions on every evaluation-layout transition."""
-    evaluation = jax.tree.map(jnp.asarray, dataset.evaluation_transitions())
+    evaluation = jax.tree.map(jnp.asarray, dataset.evaluation_transitions(variant(settings)))
 
     def chunk(trained, key, t0, data, unused):
         def step(trained, t):
@@ -108,7 +113,7 @@ def model_phase(settings: OfflineSettings, model: SimpleModel) -> Callable:
 def q_phase(settings: OfflineSettings, q: dqn.DQN, batch: MakeBatch) -> Callable:
     """`chunk(learner, key, t0, data, model_params) -> (learner, metrics)`: Q updates t0 ..
     t0+chunk-1 on the agent's batches, then the Q-values of every evaluation cell."""
-    cells = jnp.asarray(dataset.evaluation_observations())
+    cells = jnp.asarray(dataset.evaluation_observations(variant(settings)))
 
     def chunk(learner, key, t0, data, model_params):
         def step(learner, t):
@@ -166,20 +171,21 @@ def run(
     for steps in (settings.model_steps, settings.q_steps):
         if steps % settings.chunk:
             raise ValueError(f"steps ({steps}) must be a multiple of the chunk ({settings.chunk}).")
-    model = SimpleModel(gw.OBS_SIZE, gw.NUM_ACTIONS, tuple(settings.hidden))
-    q = dqn.DQN(dqn.mlp(gw.NUM_ACTIONS, tuple(settings.hidden)))
+    hidden, obs_size = tuple(settings.hidden), variant(settings).obs_size
+    model = learners.model(settings.learner, obs_size, gw.NUM_ACTIONS, hidden)
+    q = dqn.DQN(learners.q_network(settings.learner, gw.NUM_ACTIONS, hidden))
     # Seed i: the model from fold_in(key_i, 0); the Q-network (the same initial network for
     # every agent) and its updates from fold_in(key_i, 1).
     model_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
     q_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     init_model = jax.jit(jax.vmap(lambda k: models.start_training(model.init(k))))
-    init_q = jax.jit(jax.vmap(lambda k, h: q.init(k, jnp.zeros(gw.OBS_SIZE), h)))
+    init_q = jax.jit(jax.vmap(lambda k, h: q.init(k, jnp.zeros(obs_size, bool), h)))
     chunks = {name: q_phase(settings, q, AGENTS[name].batch(q, model)) for name in agents}
     phases = Phases(settings, {"model": model_phase(settings, model), **chunks}, progress)
     raw = Raw()
 
     for coverage in coverages:
-        data = dataset.as_replay(gw.dataset(coverage))
+        data = dataset.as_replay(dataset.training_set(coverage, variant(settings)))
         params = None
         if any(AGENTS[name].uses_model for name in agents):
             trained, metrics = phases.run(

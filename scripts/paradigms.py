@@ -1,0 +1,123 @@
+"""Issue 13's offline table and figure from the runs of `experiment=paradigms`: per case
+(learner x variant), agent, coverage and seed, the fraction of the 12 evaluation cells whose
+greedy action is optimal, the run's success by Figure 1's rule, and |Q_replay - Q_model|.
+
+    python scripts/paradigms.py results/paradigms   # -> results/paradigms/paradigms.parquet
+                                                    #    and results/figures/paradigms_cpu.png
+    python scripts/readme_tables.py summarize paradigms results/paradigms
+
+Reads each finished run's config.yaml, q_values, outcomes and q_gaps tables; trains nothing.
+"""
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+
+from experiments import results  # noqa: E402
+
+TABLE = "paradigms.parquet"
+AGENTS = ("dqn", "model_1step", "model_10step")
+COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", "coverage",
+           "member", "fraction_optimal", "succeeded", "max_abs_q_gap", "q_steps", "scale"]  # fmt: skip
+
+
+def case_name(offline: dict) -> str:
+    parts = [offline.get("learner", "network")]
+    if offline.get("gps"):
+        parts.append("gps")
+    if offline.get("distractors"):
+        parts.append(f"{offline['distractor_kind']}{offline['distractors']}")
+    return "_".join(parts)
+
+
+def run_rows(run_dir: Path) -> pd.DataFrame:
+    config = yaml.safe_load((run_dir / results.CONFIG).read_text())
+    offline = config["offline"]
+    q = pd.read_parquet(run_dir / "q_values.parquet")
+    chosen = q[q["greedy"]]  # one row per seed and cell: its greedy action
+    seeds = (
+        chosen.groupby(["agent", "coverage", "member"], as_index=False)["optimal"]
+        .mean()
+        .rename(columns={"optimal": "fraction_optimal"})
+    )
+    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")[["agent", "coverage", "succeeded"]]
+    seeds = seeds.merge(outcomes, on=["agent", "coverage"])
+    gaps_path = run_dir / "q_gaps.parquet"
+    if gaps_path.exists():
+        gaps = pd.read_parquet(gaps_path)
+        seeds = seeds.merge(gaps, on=["agent", "coverage", "member"], how="left")
+    else:
+        seeds["max_abs_q_gap"] = float("nan")
+    return seeds.assign(
+        case=case_name(offline),
+        learner=offline.get("learner", "network"),
+        gps=bool(offline.get("gps", False)),
+        distractors=int(offline.get("distractors", 0)),
+        distractor_kind=offline.get("distractor_kind", "iid"),
+        q_steps=int(config["scale"]["q_steps"]),
+        scale=config["scale"]["name"],
+    )[COLUMNS]
+
+
+def table(tree: Path) -> pd.DataFrame:
+    frames = [
+        run_rows(path.parent)
+        for path in sorted(tree.rglob("outcomes.parquet"))
+        if results.is_finished(path.parent)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def figure(seeds: pd.DataFrame, title: str):
+    """Mean fraction of evaluation cells optimal (95% CI over seeds) per case and agent,
+    one panel per coverage."""
+    coverages = list(dict.fromkeys(seeds["coverage"]))
+    cases = list(dict.fromkeys(seeds["case"]))
+    fig, axes = plt.subplots(1, len(coverages), figsize=(5.5 * len(coverages), 0.45 * len(cases) + 1.5),
+                             sharey=True, squeeze=False)  # fmt: skip
+    height = 0.8 / len(AGENTS)
+    for ax, coverage in zip(axes[0], coverages):
+        for k, agent in enumerate(AGENTS):
+            rows = seeds[(seeds["coverage"] == coverage) & (seeds["agent"] == agent)]
+            stats = [results.mean_ci(rows[rows["case"] == c]["fraction_optimal"]) for c in cases]
+            ax.barh([i + (k - 1) * height for i in range(len(cases))], [m for m, _ in stats],
+                    height, xerr=[0 if pd.isna(h) else h for _, h in stats], label=agent,
+                    capsize=2)  # fmt: skip
+        ax.set_yticks(range(len(cases)), cases)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.axvline(0.5, color="grey", lw=0.5, ls=":")
+        ax.set_xlabel("evaluation cells with an optimal greedy action (fraction, per seed)")
+        ax.set_title(coverage)
+    axes[0][0].legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tree", type=Path, help="the results tree of experiment=paradigms")
+    parser.add_argument("-o", "--output", type=Path, help="PNG (default: results/figures/paradigms_<scale>.png)")
+    args = parser.parse_args()
+    seeds = table(args.tree)
+    if seeds.empty:
+        raise SystemExit(f"error: no finished runs under {args.tree}")
+    results.write_table(seeds, args.tree / TABLE)
+    scale = seeds["scale"].iloc[0]
+    n = int(seeds.groupby(["case", "agent", "coverage"])["member"].nunique().min())
+    fig = figure(seeds, f"experiment=paradigms, {scale} scale, {n} seeds")
+    output = args.output or Path("results/figures") / f"paradigms_{scale}.png"
+    results.write_figure(fig, output)
+    plt.close(fig)
+    print(f"wrote {args.tree / TABLE} ({len(seeds)} rows) and {output}")
+
+
+if __name__ == "__main__":
+    main()
