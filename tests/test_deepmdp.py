@@ -254,3 +254,30 @@ def test_bad_settings(key, value, message):
         agents.make("deepmdp", env, **{key: value})
     with pytest.raises(config.ConfigError, match=message):  # what the CLI turns into exit 2
         config.make_agent(config.OmegaConf.create({"name": "deepmdp", key: value}), env)
+
+
+# ----------------------------------------------------------------------------- the experiment
+
+
+@pytest.mark.parametrize("scale, seeds, fraction, hidden", [
+    ("cpu", 5, 0.005, [64, 64]), ("paper", 30, 1.0, [200, 200, 200])])
+def test_the_check_experiment_composes_and_builds(scale, seeds, fraction, hidden):
+    """experiment=deepmdp_check: ER, the simple model and deepmdp on PanFlute 3 and 4, every
+    network `hidden` wide at that scale; every member builds (nothing is trained)."""
+    from hydra import compose, initialize_config_dir
+
+    def compose_config(overrides, hydra_config=False):
+        with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+            return compose("config", overrides=overrides, return_hydra_config=hydra_config)
+
+    base = ["experiment=deepmdp_check", f"scale={scale}"]
+    cfg = compose_config(base, hydra_config=True)
+    params = config.OmegaConf.to_container(cfg.hydra.sweeper.params, resolve=True)
+    assert params == {"agent": "er,simple_model,deepmdp", "level": "panflute-3,panflute-4"}
+    assert cfg.results_root == "results/deepmdp_check"
+    for agent in params["agent"].split(","):
+        for level in params["level"].split(","):
+            member = config.apply_level(compose_config([*base, f"agent={agent}", f"level={level}"]))
+            job = config.build(member)
+            assert (job.num_seeds, member.scale.steps_fraction) == (seeds, fraction)
+            assert list(member.agent.hidden) == hidden
