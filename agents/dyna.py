@@ -139,7 +139,9 @@ def imagined(
     def train(trained, key, transitions):
         if frozen:
             return trained, {}
-        trained, loss = models.train_step(trained, model.loss, model_step_size, key, transitions)
+        trained, loss = models.train_step(
+            trained, model.loss, model_step_size, key, transitions, after_step=model.after_step
+        )
         return trained, {"model_loss": loss}
 
     def sample(state, key, size):

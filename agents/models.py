@@ -4,7 +4,7 @@ agents/dyna.py trains a model and rolls it out (agents/simple_model.py, agents/l
 """
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -45,6 +45,9 @@ class LearnedModel(NamedTuple):
     transition: Callable  # (params, key, x, action) -> (x_next, reward, continuation)
     predict: Callable  # (params, key, transitions) -> (next-obs logits, reward, continuation logit)
     features_size: int  # size of x, the Q-network's input
+    # (params before, params after) -> params, applied after every model step: state that is
+    # not trained by gradient (the DeepMDP's EMA target encoder). None: the step's params.
+    after_step: Optional[Callable] = None
 
 
 class Trained(NamedTuple):
@@ -60,11 +63,14 @@ def start_training(params) -> Trained:
 
 
 def train_step(
-    trained: Trained, loss: Callable, step_size: float, *args
+    trained: Trained, loss: Callable, step_size: float, *args, after_step=None
 ) -> tuple[Trained, jax.Array]:
-    """One step of the same Adam the Q-network uses, on `loss(params, *args)`."""
+    """One step of the same Adam the Q-network uses, on `loss(params, *args)`; then
+    `after_step(params before, params after)`, if given (LearnedModel.after_step)."""
     value, grads = jax.value_and_grad(loss)(trained.params, *args)
     params, opt_state = dqn.adam_step(trained.params, trained.opt_state, grads, step_size)
+    if after_step is not None:
+        params = after_step(trained.params, params)
     return Trained(params, opt_state), value
 
 
@@ -79,11 +85,15 @@ def prediction_metrics(
 ) -> dict:
     """How well predictions match real transitions. The next observation is predicted bit by
     bit by thresholding the predicted probability at 0.5 (logit > 0), and scored only on
-    non-terminal transitions, whose next observation is a real successor."""
+    non-terminal transitions, whose next observation is a real successor. A model that
+    predicts no observation (the DeepMDP: logits None) has no model_obs_accuracy."""
     continues = 1.0 - transitions.terminal.astype(jnp.float32)
-    correct = ((next_obs_logits > 0) == transitions.next_obs).mean(axis=-1)
-    return {
-        "model_obs_accuracy": (continues * correct).sum() / jnp.maximum(continues.sum(), 1.0),
+    metrics = {
         "model_reward_error": jnp.abs(reward_mean - transitions.reward).mean(),
         "model_continuation_error": jnp.abs(jax.nn.sigmoid(continuation_logit) - continues).mean(),
     }
+    if next_obs_logits is not None:
+        correct = ((next_obs_logits > 0) == transitions.next_obs).mean(axis=-1)
+        accuracy = (continues * correct).sum() / jnp.maximum(continues.sum(), 1.0)
+        metrics = {"model_obs_accuracy": accuracy, **metrics}
+    return metrics

@@ -79,3 +79,9 @@ def integers(key: str, values) -> None:
     """A non-empty list of integers, e.g. the exponents of a grid search."""
     if not (_is_list(values) and all(_is_int(v) for v in values)):
         _fail(key, "a non-empty list of integers", values)
+
+
+def fraction(key: str, value) -> None:
+    """A number in (0, 1]: a rate of which 1 means all, e.g. an EMA's."""
+    if not (_is_number(value) and 0 < value <= 1):
+        _fail(key, "a number greater than 0 and at most 1", value)

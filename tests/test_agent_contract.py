@@ -24,6 +24,7 @@ SMALL_ENVS = {"procmaze": dict(grid_size=3), "buttongrid": dict(grid_size=3, num
               "panflute": dict(num_pipes=3), "opengrid": dict(grid_size=3)}
 HIDDEN = (16,)
 MODEL_COLUMNS = {"model_obs_accuracy", "model_reward_error", "model_continuation_error"}
+NO_DECODER = {"deepmdp"}  # predicts no observation: model_obs_accuracy is left out
 # These programs run once for a few steps, so compile time is what costs: skip XLA's
 # backend optimizations (semantics are unchanged).
 FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
@@ -81,7 +82,9 @@ def test_agent_contract(agent_name, env_name):
     metrics = jax.jit(run, compiler_options=FAST_COMPILE)(keys, HYPER)
     assert {"td_loss", "score", "diverged"} <= set(metrics)
     if agent.predict is not None:
-        assert MODEL_COLUMNS | {"model_loss"} <= set(metrics)
+        columns = MODEL_COLUMNS - ({"model_obs_accuracy"} if agent_name in NO_DECODER else set())
+        assert columns | {"model_loss"} <= set(metrics)
+        assert ("model_obs_accuracy" in metrics) == (agent_name not in NO_DECODER)
     num_intervals = REGIME.total_steps // REGIME.eval_interval
     assert all(np.shape(v) == (num_intervals, SEEDS) for v in metrics.values())
     assert finite(metrics), metrics
@@ -92,7 +95,7 @@ def test_agent_contract(agent_name, env_name):
 
 
 @pytest.mark.parametrize("name", ["simple_model", "perfect_model", "gaussian_latent",
-                                  "categorical_latent"])
+                                  "categorical_latent", "deepmdp"])
 def test_rollout_budget_must_be_320(name):
     env = envs.make("procmaze", grid_size=3)
     with pytest.raises(ValueError, match=r"agent\.rollout_length x agent\.num_rollouts must equal"):
@@ -110,7 +113,7 @@ def test_bad_settings_are_config_errors():
 
 
 @pytest.mark.parametrize("name", ["simple_model", "perfect_model", "gaussian_latent",
-                                  "categorical_latent", "dyna_mix"])
+                                  "categorical_latent", "dyna_mix", "deepmdp"])
 def test_agent_configs_build(name):
     """configs/agent/<name>.yaml holds the paper's defaults, all accepted by the factory."""
     cfg = config.OmegaConf.load(config.CONFIG_DIR / "agent" / f"{name}.yaml")
