@@ -305,3 +305,68 @@ def test_the_new_settings_run_the_online_loop_with_finite_metrics(name, env_name
         runner, metrics = step(runner, jnp.int32(t))
     assert all(np.isfinite(np.asarray(v, float)).all() for v in jax.tree.leaves(metrics))
     assert all(np.isfinite(np.asarray(v, float)).all() for v in jax.tree.leaves(runner.agent))
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def arm_stats(rows):
+    import pandas as pd
+
+    return pd.DataFrame(
+        [dict(env="panflute", regime="high_data", complexity=3, agent="x", dyna_arm=arm,
+              mean=m, ci95=h, n=5, scale="cpu") for arm, m, h in rows]  # fmt: skip
+    )
+
+
+def test_arm_beats_needs_separated_intervals_and_says_which_way():
+    from experiments.analysis.claims import FAIL, NOT_RUN, PASS, arm_beats
+
+    verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)]),
+                               "simple", "simple_mean")  # fmt: skip
+    assert verdict == PASS and "ahead" in shown  # 0.39 > 0.35
+    verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.05), ("simple_mean", 0.30, 0.06)]),
+                               "simple", "simple_mean")  # fmt: skip
+    assert verdict == FAIL and "too small to tell" in shown  # 0.35 < 0.36: overlap
+    verdict, shown = arm_beats(arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]),
+                               "simple", "simple_mean")  # fmt: skip
+    assert verdict == FAIL and "reversed" in shown
+    assert arm_beats(arm_stats([("simple", 0.4, 0.01)]), "simple", "simple_mean")[0] == NOT_RUN
+
+
+def test_the_offline_search_control_claim_reads_the_replayed_1_step_outcome():
+    import pandas as pd
+
+    from experiments.analysis import claims
+
+    claim = next(c for c in claims.CLAIMS if "fails on Path-to-Goal as DQN" in c.text)
+    outcomes = pd.DataFrame([dict(agent="model_1step_replayed", coverage="path_to_goal",
+                                  succeeded=False, worst_fraction_optimal=0.2)])  # fmt: skip
+    assert claim.judge(outcomes)[0] == claims.PASS
+    assert claim.judge(outcomes.assign(succeeded=True))[0] == claims.FAIL
+    assert claim.judge(outcomes.iloc[:0])[0] == claims.NOT_RUN
+
+
+# ----------------------------------------------------------------------------- the experiment
+
+
+def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_own_run_dir():
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from experiments import config
+
+    with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+        base = compose("config", overrides=["experiment=dyna_design"], return_hydra_config=True)
+        arms = str(OmegaConf.to_container(base.hydra.sweeper.params)["design"]).split(",")
+        assert len(arms) == 9 and base.scale.num_seeds >= 5
+        names = set()
+        for arm in arms:
+            cfg = compose("config", overrides=["experiment=dyna_design", f"design={arm}",
+                                               "level=panflute-3"], return_hydra_config=True)  # fmt: skip
+            assert cfg.dyna_arm == arm and list(cfg.agent.hidden) == [64, 64]
+            changed = {k for k, v in config.DESIGN_DEFAULTS.items() if cfg.agent.get(k, v) != v}
+            assert len(changed) == (0 if arm in ("er", "simple", "perfect") else 1), arm
+            names.add(cfg.hydra.run.dir)
+            config.make_agent(cfg.agent, config.make_env(config.apply_level(cfg).env))
+    assert len(names) == 9  # no two arms share a run directory
