@@ -33,8 +33,8 @@ class Batch(NamedTuple):
     action: jax.Array
     reward: jax.Array
     continuation: jax.Array  # 1 - terminal (real), or a predicted probability (models)
-    next_obs: jax.Array
-    weight: jax.Array  # rollout weight; 1 for real transitions
+    next_obs: jax.Array  # or (batch, M, ...): M sampled next observations, averaged in the target
+    weight: jax.Array  # rollout weight times importance weight; 1 for uniform real transitions
 
 
 def real_batch(transitions) -> Batch:
@@ -105,21 +105,40 @@ class DQN(NamedTuple):
             return jnp.argmax(q, axis=-1).astype(jnp.int32)
         return jax.random.categorical(key, q / learner.hyper.temperature).astype(jnp.int32)
 
-    def loss(self, params: hk.Params, target_params: hk.Params, batch: Batch) -> jax.Array:
-        """Weighted mean squared one-step TD error (no Huber)."""
+    def loss_and_errors(
+        self, params: hk.Params, target_params: hk.Params, batch: Batch
+    ) -> tuple[jax.Array, jax.Array]:
+        """Weighted mean squared one-step TD error (no Huber), and each transition's TD error.
+        A `next_obs` with one more axis than `obs` holds M sampled next observations per
+        transition: the target's next value is then their mean (an expected backup)."""
         q = self.network.apply(params, batch.obs)
         q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
         next_value = self.network.apply(target_params, batch.next_obs).max(axis=-1)
+        if batch.next_obs.ndim > batch.obs.ndim:
+            next_value = next_value.mean(axis=1)
         target = batch.reward + self.discount * batch.continuation * next_value
         td_error = jax.lax.stop_gradient(target) - q_taken
-        return jnp.mean(batch.weight * td_error**2)
+        return jnp.mean(batch.weight * td_error**2), jax.lax.stop_gradient(td_error)
 
-    def learn(self, learner: Learner, batch: Batch) -> tuple[Learner, jax.Array]:
-        loss, grads = jax.value_and_grad(self.loss)(learner.params, learner.target_params, batch)
+    def loss(self, params: hk.Params, target_params: hk.Params, batch: Batch) -> jax.Array:
+        return self.loss_and_errors(params, target_params, batch)[0]
+
+    def learn_with_errors(
+        self, learner: Learner, batch: Batch
+    ) -> tuple[Learner, jax.Array, jax.Array]:
+        """One Adam step on the batch: (learner, loss, each transition's TD error before the
+        step), the errors for prioritized sampling (agents/priority.py)."""
+        (loss, td_error), grads = jax.value_and_grad(self.loss_and_errors, has_aux=True)(
+            learner.params, learner.target_params, batch
+        )
         params, opt_state = adam_step(
             learner.params, learner.opt_state, grads, learner.hyper.step_size
         )
-        return learner._replace(params=params, opt_state=opt_state), loss
+        return learner._replace(params=params, opt_state=opt_state), loss, td_error
+
+    def learn(self, learner: Learner, batch: Batch) -> tuple[Learner, jax.Array]:
+        learner, loss, _ = self.learn_with_errors(learner, batch)
+        return learner, loss
 
 
 def q_learner(num_actions: int, hidden: Sequence[int], discount: float) -> DQN:

@@ -13,9 +13,10 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 import jax
 import jax.numpy as jnp
 
-from agents import dqn, models, replay
+from agents import dqn, models, priority, replay
 from agents.base import Agent
 from agents.models import LearnedModel
+from agents.priority import Priorities
 from agents.rollout import rollout
 from envs import checks
 
@@ -24,6 +25,7 @@ class AgentState(NamedTuple):
     learner: dqn.Learner
     replay: replay.Replay  # what the agent keeps of real steps (replay.Memory)
     model: Optional[models.Trained] = None  # a learned model's parameters, if it keeps one
+    priority: Optional[Priorities] = None  # kept when sampling is prioritized
 
 
 class Source(NamedTuple):
@@ -32,6 +34,10 @@ class Source(NamedTuple):
     size: int
     draw: Callable[[AgentState, jax.Array], tuple[AgentState, dqn.Batch, dict]]
     model: Optional[LearnedModel] = None  # the learned model it trains and rolls out
+    # Prioritized sampling: the buffer slots each draw records (agents/priority.py), and
+    # after the Q step, (state, the TD errors of this source's part of the batch) -> state.
+    draws: int = 0
+    after_learn: Optional[Callable[[AgentState, jax.Array], AgentState]] = None
 
 
 def agent(
@@ -45,13 +51,20 @@ def agent(
     """An agent that keeps `memory` (real transitions unless told) in a FIFO buffer of
     `capacity` and trains `q` on the sources' transitions. A source of size 0 is dropped
     here: it keeps no model and takes no key, so a mix whose one part is empty is exactly
-    the agent of the other part."""
+    the agent of the other part. When a source samples by priority (`draws` > 0), the agent
+    keeps a priority per buffer slot, a new transition entering at the largest so far."""
     checks.positive_int("agent.capacity", capacity)
     memory = memory or replay.transitions(env.obs_size)
     sources = [source for source in sources if source.size > 0]
     model = next((source.model for source in sources if source.model is not None), None)
+    draws = sum(source.draws for source in sources)
+
+    def init_priorities():
+        return priority.init(capacity, draws) if draws else None
 
     def observe(state, transition):
+        if state.priority is not None:
+            state = state._replace(priority=priority.add(state.priority, state.replay.cursor))
         return state._replace(replay=replay.add(state.replay, memory.keep(transition)))
 
     def update(state, key):
@@ -62,14 +75,22 @@ def agent(
             batches.append(batch)
             metrics.update(source_metrics)
         batch = jax.tree.map(lambda *parts: jnp.concatenate(parts), *batches)
-        learner, metrics["td_loss"] = q.learn(state.learner, batch)
-        return state._replace(learner=learner), metrics
+        learner, metrics["td_loss"], td_error = q.learn_with_errors(state.learner, batch)
+        state = state._replace(learner=learner)
+        offset = 0
+        for source in sources:
+            if source.after_learn is not None:
+                state = source.after_learn(state, td_error[offset : offset + source.size])
+            offset += source.size
+        return state, metrics
 
     if model is None:
 
         def init(key, hyper):
             learner = q.init(key, jnp.zeros(env.obs_size), hyper)
-            return AgentState(learner, replay.init(memory.example, capacity))
+            return AgentState(
+                learner, replay.init(memory.example, capacity), priority=init_priorities()
+            )
 
         def act(state, obs, key, greedy):
             return q.act(state.learner, obs, key, greedy)
@@ -80,7 +101,9 @@ def agent(
         q_key, model_key = jax.random.split(key)
         learner = q.init(q_key, jnp.zeros(model.features_size), hyper)
         trained = models.start_training(model.init(model_key))
-        return AgentState(learner, replay.init(memory.example, capacity), trained)
+        return AgentState(
+            learner, replay.init(memory.example, capacity), trained, init_priorities()
+        )
 
     def act_on_features(state, obs, key, greedy):
         # The latent agents act on a latent sample of the current observation.
@@ -97,14 +120,47 @@ def agent(
 # ----------------------------------------------------------------------------- sources
 
 
-def replayed(env, size: int) -> Source:
-    """Experience replay: `size` real transitions sampled uniformly from the buffer."""
+def draw_slots(state: AgentState, key, n: int, prioritized: Optional[priority.Prioritized]):
+    """(state, `n` buffer slots, their importance weights): uniform with weight 1, or by
+    priority when the agent keeps priorities (the draw is remembered for `after_learn`)."""
+    if state.priority is None:
+        return state, replay.sample_indices(state.replay, key, n), jnp.ones(n, jnp.float32)
+    kept, index, weight = priority.sample(
+        state.priority, state.replay.size, key, n, prioritized.importance
+    )
+    return state._replace(priority=kept), index, weight
 
-    def draw(state, key):
-        sampled = replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
-        return state, dqn.real_batch(sampled), {}
 
-    return Source(size, draw)
+def reprioritize(prioritized: Optional[priority.Prioritized], errors_of=lambda td: td):
+    """A source's `after_learn` for prioritized sampling: the drawn slots' new priorities
+    from `errors_of(td_errors)`, one error per drawn slot; None when sampling is uniform."""
+    if not priority.active(prioritized):
+        return None
+
+    def after_learn(state, td_error):
+        updated = priority.update(state.priority, errors_of(td_error), prioritized.exponent)
+        return state._replace(priority=updated)
+
+    return after_learn
+
+
+def replayed(env, size: int, prioritized: Optional[priority.Prioritized] = None) -> Source:
+    """Experience replay: `size` real transitions sampled from the buffer, uniformly, or by
+    priority (P(i) ~ |TD error|^alpha, importance-weighted) when `prioritized` is active."""
+    if not priority.active(prioritized):
+
+        def draw(state, key):
+            sampled = replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
+            return state, dqn.real_batch(sampled), {}
+
+        return Source(size, draw)
+
+    def draw_prioritized(state, key):
+        state, index, weight = draw_slots(state, key, size, prioritized)
+        sampled = replay.unstore(replay.take(state.replay, index), env.obs_size)
+        return state, dqn.real_batch(sampled)._replace(weight=weight), {}
+
+    return Source(size, draw_prioritized, draws=size, after_learn=reprioritize(prioritized))
 
 
 def imagined(
@@ -118,6 +174,8 @@ def imagined(
     model_step_size: float,
     frozen: bool,
     separate_starts: bool = False,
+    search_control: str = "policy",
+    prioritized: Optional[priority.Prioritized] = None,
 ) -> Source:
     """Model rollouts (paper section 4): sample `model_batch_size` real transitions, train the
     model one step on them, then roll the UPDATED model out from the first `num_rollouts` of
@@ -130,11 +188,19 @@ def imagined(
     independent sample instead.
 
     A `frozen` model takes no steps: it stays as initialized or loaded (`load_model`), and
-    only the Q-network learns from its rollouts (Figure 4 right)."""
+    only the Q-network learns from its rollouts (Figure 4 right).
+
+    Search control (`search_control`): the first action of each rollout is the current
+    policy's ("policy") or the one taken in the start transition ("replayed"). With
+    `prioritized` active the model batch stays uniform and the starts are a second draw, by
+    priority: each start's priority is the TD error of its rollout's first step, and its
+    importance weight multiplies every step of its rollout."""
     checks.positive_int("agent.model_batch_size", model_batch_size)
     checks.positive_number("agent.model_step_size", model_step_size)
     checks.boolean("agent.frozen", frozen)
-    separate = separate_starts and num_rollouts != model_batch_size
+    checks.one_of("agent.search_control", search_control, SEARCH_CONTROL)
+    prioritize = priority.active(prioritized)
+    separate = prioritize or (separate_starts and num_rollouts != model_batch_size)
 
     def train(trained, key, transitions):
         if frozen:
@@ -149,16 +215,18 @@ def imagined(
 
     def draw(state, key):
         sample_key, loss_key, start_key, rollout_key = jax.random.split(key, 4)
+        weight = None
         if separate:
             batch_key, starts_key = jax.random.split(sample_key)
             model_batch = sample(state, batch_key, model_batch_size)
-            starts = sample(state, starts_key, num_rollouts).obs
+            state, index, weight = draw_slots(state, starts_key, num_rollouts, prioritized)
+            start_transitions = replay.unstore(replay.take(state.replay, index), env.obs_size)
         else:
             real = sample(state, sample_key, max(model_batch_size, num_rollouts))
             model_batch = jax.tree.map(lambda x: x[:model_batch_size], real)
-            starts = real.obs[:num_rollouts]
+            start_transitions = jax.tree.map(lambda x: x[:num_rollouts], real)
         trained, metrics = train(state.model, loss_key, model_batch)
-        start = model.start(trained.params, start_key, starts)
+        start = model.start(trained.params, start_key, start_transitions.obs)
 
         def transition(key, x, action):
             return model.transition(trained.params, key, x, action)
@@ -172,15 +240,32 @@ def imagined(
             transition,
             rollout_length,
             env.episodic,
+            first_action=start_transitions.action if search_control == "replayed" else None,
         )
+        if prioritize:
+            batch = batch._replace(weight=batch.weight * jnp.tile(weight, rollout_length))
         return state._replace(model=trained), batch, metrics
 
-    return Source(rollout_length * num_rollouts, draw, model)
+    return Source(
+        rollout_length * num_rollouts,
+        draw,
+        model,
+        draws=num_rollouts if prioritize else 0,
+        after_learn=reprioritize(prioritized, first_step_errors(num_rollouts)),
+    )
+
+
+def first_step_errors(num_rollouts: int):
+    """A rollout batch's TD errors (step-major) -> those of each rollout's first step, the
+    error at its start transition's state."""
+    return lambda td_error: td_error[:num_rollouts]
 
 
 # How rollout starts relate to the model batch: the suite's one sample, or each public
 # script's way (agents/simple_model.py, agents/latent.py); the fidelity group chooses.
 ROLLOUT_STARTS = ("shared", "authors")
+# The first action of each rollout: the current policy's, or the start transition's own.
+SEARCH_CONTROL = ("policy", "replayed")
 
 
 def check_rollouts(rollout_length: int, num_rollouts: int) -> None:
@@ -207,11 +292,16 @@ def model_agent(
     capacity: int,
     hidden: Sequence[int],
     discount: float,
+    search_control: str,
+    priority_exponent: float,
+    importance_exponent: float,
     separate_starts: bool = False,
 ) -> Agent:
     """A learned-model agent (the simple and latent models, paper section 4): Q learns only
-    on the rollouts of the model `make_model(env, hidden)`."""
+    on the rollouts of the model `make_model(env, hidden)`, started where `search_control`
+    and the priorities (`priority_exponent` 0: uniformly) say."""
     check_rollouts(rollout_length, num_rollouts)
+    prioritized = priority.settings(priority_exponent, importance_exponent)
     q = dqn.q_learner(env.num_actions, hidden, discount)
     rollouts = imagined(
         env,
@@ -223,5 +313,7 @@ def model_agent(
         model_step_size=model_step_size,
         frozen=frozen,
         separate_starts=separate_starts,
+        search_control=search_control,
+        prioritized=prioritized,
     )
     return agent(env, q, [rollouts], capacity=capacity)

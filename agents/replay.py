@@ -31,9 +31,17 @@ def add(replay: Replay, item: Any) -> Replay:
     return Replay(items, jnp.minimum(replay.size + 1, capacity), (replay.cursor + 1) % capacity)
 
 
-def sample(replay: Replay, key: jax.Array, batch_size: int) -> Any:
-    index = jax.random.randint(key, (batch_size,), 0, replay.size)
+def sample_indices(replay: Replay, key: jax.Array, batch_size: int) -> jax.Array:
+    """Slots drawn uniformly with replacement from the filled ones."""
+    return jax.random.randint(key, (batch_size,), 0, replay.size)
+
+
+def take(replay: Replay, index: jax.Array) -> Any:
     return jax.tree.map(lambda store: store[index], replay.items)
+
+
+def sample(replay: Replay, key: jax.Array, batch_size: int) -> Any:
+    return take(replay, sample_indices(replay, key, batch_size))
 
 
 def pack_bits(bits: jax.Array) -> jax.Array:

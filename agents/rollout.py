@@ -5,7 +5,7 @@ only in what a rollout state is (an observation, a latent sample, an environment
 in the transition function that advances it.
 """
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ def rollout(
     transition: Callable[[jax.Array, Any, jax.Array], tuple[Any, jax.Array, jax.Array]],
     length: int,
     episodic: bool,
+    first_action: Optional[jax.Array] = None,
 ) -> dqn.Batch:
     """Roll `length` steps from a batch of start states, acting softmax on the current Q.
 
@@ -29,21 +30,32 @@ def rollout(
     action) -> (x_next, reward, continuation)` advances them. In an episodic environment each
     transition is weighted by the product of the continuation probabilities before it (so a
     true terminal zeroes the rest of a perfect-model rollout); in a continuing one by 1.
-    Returns length x batch transitions, flattened.
+    Returns length x batch transitions, flattened (step 0's batch first).
+
+    Search control: the first action is the policy's, or with `first_action` given (Dyna-Q's
+    "an action previously taken in it"), that action for each start; later steps act on Q.
+    A transition may also return a fourth value, the Q-target inputs of several sampled
+    next states (batch, M, features): the DQN target then averages over them (an expected
+    backup) while the rollout goes on from `x_next`.
     """
 
-    def step(carry, key):
+    def step(carry, xs):
         x, x_features, weight = carry
+        key, first = xs
         act_key, model_key = jax.random.split(key)
         action = q.act(learner, x_features, act_key, greedy=False)
-        x_next, reward, continuation = transition(model_key, x, action)
+        if first_action is not None:
+            action = jnp.where(first, first_action, action)
+        x_next, reward, continuation, *target = transition(model_key, x, action)
         next_features = features(x_next)
-        batch = dqn.Batch(x_features, action, reward, continuation, next_features, weight)
+        target_features = target[0] if target else next_features
+        batch = dqn.Batch(x_features, action, reward, continuation, target_features, weight)
         if episodic:
             weight = weight * continuation
         return (x_next, next_features, weight), batch
 
     start_features = features(start)
     weight = jnp.ones(start_features.shape[0], jnp.float32)
-    _, batches = jax.lax.scan(step, (start, start_features, weight), jax.random.split(key, length))
+    xs = (jax.random.split(key, length), jnp.arange(length) == 0)
+    _, batches = jax.lax.scan(step, (start, start_features, weight), xs)
     return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), batches)

@@ -5,6 +5,12 @@ Gaussian), whether the episode continues (a Bernoulli logit of NOT terminal) and
 of the next observation (independent Bernoulli logits). Each update trains them one step on
 32 replayed transitions, then rolls the updated model out for 10 steps from those
 transitions' observations; the Q-network learns from the 32 x 10 imagined transitions.
+
+Beyond the paper, a sample model against an expectation model (Sutton and Barto, 8.5):
+with next_obs "mean" the rollout's next observation is the vector of predicted bit
+probabilities, not a sample of it; with target_samples M > 1 each TD target averages the
+next value over M sampled next observations (an expected backup of the sample model), and
+the rollout goes on from the first of them.
 """
 
 import functools
@@ -26,6 +32,7 @@ class SimpleModelParams(NamedTuple):
 
 
 BIT_SAMPLING = ("sigmoid", "clipped_logit")
+NEXT_OBS = ("sample", "mean")
 
 
 class SimpleModel(NamedTuple):
@@ -33,6 +40,8 @@ class SimpleModel(NamedTuple):
     num_actions: int
     hidden: tuple
     bit_sampling: str = "sigmoid"  # or "clipped_logit", the public code's (fidelity group)
+    next_obs: str = "sample"  # or "mean": the bit probabilities (an expectation model)
+    target_samples: int = 1  # M sampled next observations per TD target
 
     def networks(self):
         return SimpleModelParams(
@@ -72,8 +81,19 @@ class SimpleModel(NamedTuple):
         (bernoulli(key, logit)), with probability clip(logit, 0, 1)."""
         reward, continuation, next_obs = self.predict(params, obs, action)
         p = jax.nn.sigmoid(next_obs) if self.bit_sampling == "sigmoid" else next_obs
+        if self.next_obs == "mean":
+            return p.astype(jnp.float32), reward, jax.nn.sigmoid(continuation)
+        if self.target_samples > 1:
+            samples = jax.random.bernoulli(key, p, (self.target_samples, *p.shape))
+            samples = jnp.moveaxis(samples, 0, -2)  # (batch, M, bits)
+            return samples[..., 0, :], reward, jax.nn.sigmoid(continuation), samples
         next_bits = jax.random.bernoulli(key, p)
         return next_bits, reward, jax.nn.sigmoid(continuation)
+
+    def start(self, params, key, obs):
+        """Rollouts and acting use observations (as floats when rollouts carry means)."""
+        del params, key
+        return obs.astype(jnp.float32) if self.next_obs == "mean" else obs
 
     def learned_model(self) -> models.LearnedModel:
         def predict(params, key, transitions):
@@ -86,25 +106,44 @@ class SimpleModel(NamedTuple):
         return models.LearnedModel(
             init=self.init,
             loss=self.loss,
-            start=lambda params, key, obs: obs,  # rollouts and acting use observations
+            start=self.start,
             transition=self.transition,
             predict=predict,
             features_size=self.obs_size,
         )
 
 
-def simple_model(env, hidden: tuple, bit_sampling: str = "sigmoid") -> models.LearnedModel:
+def simple_model(
+    env,
+    hidden: tuple,
+    bit_sampling: str = "sigmoid",
+    next_obs: str = "sample",
+    target_samples: int = 1,
+) -> models.LearnedModel:
     checks.one_of("agent.bit_sampling", bit_sampling, BIT_SAMPLING)
-    return SimpleModel(env.obs_size, env.num_actions, hidden, bit_sampling).learned_model()
+    checks.one_of("agent.next_obs", next_obs, NEXT_OBS)
+    checks.positive_int("agent.target_samples", target_samples)
+    if next_obs == "mean" and target_samples != 1:
+        raise ValueError(
+            f"agent.target_samples must be 1 when agent.next_obs is mean (the mean is not "
+            f"sampled); got {target_samples!r}."
+        )
+    return SimpleModel(
+        env.obs_size, env.num_actions, hidden, bit_sampling, next_obs, target_samples
+    ).learned_model()
 
 
 @register("simple_model")
-def make_simple_model(env, *, bit_sampling: str, rollout_starts: str, **settings) -> Agent:
+def make_simple_model(
+    env, *, bit_sampling: str, rollout_starts: str, next_obs: str, target_samples: int, **settings
+) -> Agent:
     """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings).
     With rollout_starts "authors" the model trains on every rollout start, as the public
     script does with its one batch size (in the 1-step ablation, on 320)."""
     checks.one_of("agent.rollout_starts", rollout_starts, dyna.ROLLOUT_STARTS)
     if rollout_starts == "authors":
         settings["model_batch_size"] = settings["num_rollouts"]
-    make_model = functools.partial(simple_model, bit_sampling=bit_sampling)
+    make_model = functools.partial(
+        simple_model, bit_sampling=bit_sampling, next_obs=next_obs, target_samples=target_samples
+    )
     return dyna.model_agent(env, make_model, **settings)

@@ -18,7 +18,7 @@ from experiments.settings import Grid, OfflineSettings, Regime
 from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity")
+GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity", "design")
 # The switches of configs/fidelity/: the suite's behaviour first, then the public code's.
 FIDELITY = {
     "bit_sampling": ("sigmoid", "clipped_logit"),
@@ -389,6 +389,7 @@ def run_name(*, _root_: DictConfig) -> str:
         parts.append(f"rollouts{_root_.agent.rollout_length}x{_root_.agent.num_rollouts}")
     if _root_.agent.get("frozen"):
         parts.append("frozen")
+    parts += design_name_parts(_root_.agent)
     if _root_.get("load_model"):
         parts.append(
             f"from-{Path(str(_root_.load_model)).parent.parent.name}-"
@@ -399,6 +400,15 @@ def run_name(*, _root_: DictConfig) -> str:
     if _root_.seed:
         parts.append(f"seed{_root_.seed}")
     return "-".join(str(p) for p in parts)
+
+
+# The Dyna design settings (issue 14) and their defaults: a run names those set apart.
+DESIGN_DEFAULTS = {"search_control": "policy", "next_obs": "sample", "target_samples": 1,
+                   "priority_exponent": 0.0}  # fmt: skip
+
+
+def design_name_parts(agent: DictConfig) -> list[str]:
+    return [f"{k}{agent[k]}" for k, v in DESIGN_DEFAULTS.items() if agent.get(k, v) != v]
 
 
 def fidelity_name_parts(fidelity: DictConfig) -> list[str]:

@@ -4,6 +4,8 @@
     python scripts/benchmark.py --agents er simple_model --seeds 30 120 330   # batching
     python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
     python scripts/benchmark.py --agents er --set gps=true --set distractors=16   # env settings
+    python scripts/benchmark.py --agents er:priority_exponent=0.6 simple_model:next_obs=mean
+        # an agent with settings: NAME:KEY=VALUE,KEY=VALUE (values read as YAML)
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
 one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
@@ -33,6 +35,15 @@ def replay_bytes(agent_state) -> int:
     return sum(leaf.nbytes for leaf in jax.tree.leaves(buffers))
 
 
+def agent_with_settings(spec: str, env):
+    """`name` or `name:key=value,key=value` (values parsed as YAML: 0.6, mean, [64])."""
+    import yaml
+
+    name, _, settings = spec.partition(":")
+    overrides = dict(item.split("=", 1) for item in settings.split(",") if item)
+    return agents.make(name, env, **{k: yaml.safe_load(v) for k, v in overrides.items()})
+
+
 def measure(
     agent_name: str,
     num_seeds: int,
@@ -45,7 +56,7 @@ def measure(
 ) -> dict:
     settings = {envs.REGISTRY[env_name].complexity_key: size, **(env_settings or {})}
     env = envs.make(env_name, **settings)
-    agent = agents.make(agent_name, env)
+    agent = agent_with_settings(agent_name, env)
     regime = Regime(
         total_steps=steps,
         updates_per_step=1,

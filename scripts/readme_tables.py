@@ -41,7 +41,8 @@ def online_seeds(tree: Path) -> pd.DataFrame:
     metrics = results.load_runs(tree, report=lambda m: print(m, file=sys.stderr))
     if metrics.empty:
         return metrics
-    extra = [c for c in ("agent.rollout_length", "fidelity.name") if c in metrics.columns]
+    extra = ("agent.rollout_length", "fidelity.name", "dyna_arm")
+    extra = [c for c in extra if c in metrics.columns]
     finals = claims.largest_scale(results.final_table(metrics, extra=extra))
     whole = metrics.groupby(["run_dir", "member"])["score"].mean().rename("whole_run_score")
     seeds = finals.merge(whole.reset_index(), on=["run_dir", "member"])
@@ -95,6 +96,8 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "ablation_spontaneous": online_seeds,
     "fidelity": online_seeds,
     "fig1": fig1_outcomes,
+    "dyna_design": online_seeds,
+    "dyna_design_offline": fig1_outcomes,
     "fig4_left": table_of(
         "figure4_left.parquet",
         "agent quantity active_ends member predicted num_pipes scale".split(),
@@ -377,6 +380,81 @@ def paradigms() -> str:
     return markdown(f"case ({n} seeds)", columns, rows)
 
 
+# Issue 14's arms (configs/design/): label, the agent's paper arm it changes one choice of.
+DYNA_ARMS = {
+    "er": ("ER", None),
+    "er_prioritized": ("ER, prioritized replay (alpha 0.6)", "er"),
+    "simple": ("simple model", None),
+    "simple_replayed": ("simple model, replayed first action", "simple"),
+    "simple_mean": ("simple model, mean next observation", "simple"),
+    "simple_expected": ("simple model, target over 4 samples", "simple"),
+    "simple_prioritized": ("simple model, prioritized starts (alpha 0.6)", "simple"),
+    "perfect": ("perfect model", None),
+    "perfect_replayed": ("perfect model, replayed first action", "perfect"),
+}
+
+
+def _against(a, b) -> str:
+    if a is None or b is None:
+        return ""
+    if claims.beats(a, b):
+        return "ahead"
+    return "behind" if claims.beats(b, a) else "too small to tell"
+
+
+def dyna_design() -> str:
+    """Each arm's final score per level, then against the paper's arm of its agent and, for
+    the model arms, against ER (the paper's gap): ahead / behind / too small to tell."""
+    summary = read_summary("dyna_design")
+    table = cells(summary, ["env", "complexity", "dyna_arm"], ["final_score"])
+    table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
+    levels = sorted({(e, c) for e, c in zip(table["env"], table["complexity"])})
+    rows = []
+    for arm, (label, base) in DYNA_ARMS.items():
+        shown = []
+        for env, size in levels:
+            at = table[(table["env"] == env) & (table["complexity"] == size)].set_index("dyna_arm")
+            if arm not in at.index:
+                shown += ["", "", ""]
+                continue
+            row = at.loc[arm]
+            score = show(row, "final_score", 3)
+            paper = _against(row, at.loc[base]) if base in at.index else ""
+            er = _against(row, at.loc["er"]) if not arm.startswith("er") and "er" in at.index else ""
+            shown += [score, paper or "-", er or "-"]
+        rows.append((label, shown))
+    columns = []
+    for env, size in levels:
+        name = f"{ENVS[env]} {size}"
+        columns += [f"{name} final score", "vs the paper's arm", "vs ER"]
+    return markdown("arm", columns, rows)
+
+
+def dyna_design_offline() -> str:
+    """Figure 1's outcomes with replayed first actions beside the policy's (fig1 summary)."""
+    fig1_rows = read_summary("fig1", keep_default_na=False)
+    fig1_rows = fig1_rows[fig1_rows["overrides"] == ""]
+    replayed = read_summary("dyna_design_offline", keep_default_na=False)
+    both = pd.concat([fig1_rows, replayed], ignore_index=True).set_index(["agent", "coverage"])
+    labels = {**FIG1_AGENTS,
+              "model_1step_replayed": "simple model, 1-step, replayed actions",
+              "model_10step_replayed": "simple model, 10-step, replayed first action"}  # fmt: skip
+    word = {True: "succeeds", False: "fails"}
+    rows = []
+    for agent, label in labels.items():
+        cells_ = []
+        for coverage in COVERAGES:
+            if (agent, coverage) not in both.index:
+                cells_.append("not run")
+                continue
+            row = both.loc[(agent, coverage)]
+            worst = row["worst_fraction_optimal"]
+            shown = f" ({float(worst):.0%})" if str(worst) not in ("", "nan") else ""
+            cells_.append(f"{word[str(row['succeeded']) == 'True']}{shown}")
+        rows.append((label, cells_))
+    return markdown("agent", list(COVERAGES.values()), rows)
+
+
 TABLES = {
     "fig1": fig1,
     "fig1_sensitivity": fig1_sensitivity,
@@ -389,6 +467,8 @@ TABLES = {
     "quickstart": quickstart,
     "fidelity": fidelity,
     "paradigms": paradigms,
+    "dyna_design": dyna_design,
+    "dyna_design_offline": dyna_design_offline,
 }
 
 

@@ -640,3 +640,89 @@ CLAIMS = (
         partial(advantage_disappears, learner="linear"),
     ),
 )
+
+
+# ----------------------------------------------------------------------------- issue 14
+# The Dyna design choices (configs/experiment/dyna_design.yaml): the texts' predictions,
+# judged on the arms of one experiment (the `dyna_arm` column) and on Figure 1's offline
+# grid with replayed first actions (results/dyna_design_offline).
+
+DYNA_DESIGN = Runs("dyna_design", extra=("dyna_arm",))
+DYNA_OFFLINE = RunTable("dyna_design_offline", "outcomes.parquet")
+
+
+def arm_beats(stats: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
+    """PASS where arm `winner` beats arm `loser` (RULE) at every level both ran; FAIL with
+    "too small to tell" (intervals overlap) or "reversed" otherwise; NOT RUN if never both."""
+    if stats.empty or "dyna_arm" not in stats:
+        return NOT_RUN, "not run"
+    parts, shown = [], []
+    for (env, size), at in stats.groupby(["env", "complexity"], sort=True):
+        a, b = _row(at, dyna_arm=winner), _row(at, dyna_arm=loser)
+        if a is None or b is None:
+            continue
+        won = beats(a, b)
+        word = "ahead" if won else ("reversed" if beats(b, a) else "too small to tell")
+        parts.append(won)
+        shown.append(
+            f"{NAMES.get(env, env)} {size}: {winner} {a['mean']:.3g} ± {a['ci95']:.2g} vs "
+            f"{loser} {b['mean']:.3g} ± {b['ci95']:.2g} ({word})"
+        )
+    if not parts:
+        return NOT_RUN, f"{winner} and {loser} not both run"
+    return (PASS if all(parts) else FAIL), "; ".join(shown)
+
+
+CLAIMS = CLAIMS + (
+    Claim(
+        "Search control: with the first action replayed (Dyna-Q's 'an action previously "
+        "taken in it'), the 1-step model fails on Path-to-Goal as DQN does: its advantage "
+        "was imagining untaken actions",
+        "issue 14; Sutton & Barto 8.2",
+        DYNA_OFFLINE,
+        partial(figure1_prediction, coverage="path_to_goal",
+                predicted={"model_1step_replayed": False}),
+    ),  # fmt: skip
+    Claim(
+        "Search control: with replayed first actions both model agents still succeed on "
+        "All-Evaluation (the data covers every action there)",
+        "issue 14",
+        DYNA_OFFLINE,
+        partial(figure1_prediction, coverage="all_evaluation",
+                predicted={"model_1step_replayed": True, "model_10step_replayed": True}),
+    ),  # fmt: skip
+    Claim(
+        "Search control online: the simple model choosing its first imagined action by the "
+        "policy is ahead of the same model replaying the taken action",
+        "issue 14; Sutton & Barto 8.2",
+        DYNA_DESIGN,
+        partial(arm_beats, winner="simple", loser="simple_replayed"),
+    ),
+    Claim(
+        "A mean (expectation) model hurts where dynamics are stochastic: on PanFlute "
+        "(spontaneous events) the sample model is ahead of the one rolling out bit means",
+        "issue 14; Sutton & Barto 8.5",
+        DYNA_DESIGN,
+        partial(arm_beats, winner="simple", loser="simple_mean"),
+    ),
+    Claim(
+        "Expected backups: averaging the target over 4 sampled next observations is ahead "
+        "of one sample where dynamics are stochastic",
+        "issue 14; Sutton & Barto 8.5",
+        DYNA_DESIGN,
+        partial(arm_beats, winner="simple_expected", loser="simple"),
+    ),
+    Claim(
+        "Prioritized replay (alpha 0.6, beta 0.4) is ahead of uniform replay for ER",
+        "issue 14; Schaul et al. 2016",
+        DYNA_DESIGN,
+        partial(arm_beats, winner="er_prioritized", loser="er"),
+    ),
+    Claim(
+        "Prioritized sweeping: prioritized rollout starts are ahead of uniform ones for the "
+        "simple model",
+        "issue 14; Sutton & Barto 8.4",
+        DYNA_DESIGN,
+        partial(arm_beats, winner="simple_prioritized", loser="simple"),
+    ),
+)

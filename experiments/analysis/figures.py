@@ -219,6 +219,8 @@ AGENT_LABELS = {
     "dqn": "DQN",
     "model_1step": "model, 1-step rollouts",
     "model_10step": "model, 10-step rollouts",
+    "model_1step_replayed": "model, 1-step, replayed actions",
+    "model_10step_replayed": "model, 10-step, replayed first action",
 }
 COVERAGE_LABELS = {
     "all_evaluation": "All-Evaluation",

@@ -50,19 +50,27 @@ def from_dataset(q: dqn.DQN, model: SimpleModel) -> MakeBatch:
     return batch
 
 
-def from_rollouts(length: int) -> Callable[[dqn.DQN, SimpleModel], MakeBatch]:
+def from_rollouts(
+    length: int, search_control: str = "policy"
+) -> Callable[[dqn.DQN, SimpleModel], MakeBatch]:
     """DQN on `length`-step rollouts of the frozen model, started from the observations of
-    dqn.Q_BATCH_SIZE / `length` dataset transitions (sampled as `from_dataset` samples)."""
+    dqn.Q_BATCH_SIZE / `length` dataset transitions (sampled as `from_dataset` samples).
+    Search control "replayed" takes each rollout's first action from its dataset transition
+    (Dyna-Q's "an action previously taken in it"); "policy" lets Q choose it."""
 
     def make(q: dqn.DQN, model: SimpleModel) -> MakeBatch:
         def batch(key, learner, data, model_params):
             sample_key, rollout_key = jax.random.split(key)
-            start = replay.sample(data, sample_key, dqn.Q_BATCH_SIZE // length).obs
+            start = replay.sample(data, sample_key, dqn.Q_BATCH_SIZE // length)
+            first_action = start.action if search_control == "replayed" else None
 
             def transition(key, obs, action):
                 return model.transition(model_params, key, obs, action)
 
-            return rollout(rollout_key, q, learner, start, lambda x: x, transition, length, True)
+            return rollout(
+                rollout_key, q, learner, start.obs, lambda x: x, transition, length, True,
+                first_action=first_action,
+            )  # fmt: skip
 
         return batch
 
@@ -73,6 +81,9 @@ AGENTS = {
     "dqn": OfflineAgent(from_dataset, uses_model=False),
     "model_1step": OfflineAgent(from_rollouts(1), uses_model=True),
     "model_10step": OfflineAgent(from_rollouts(10), uses_model=True),
+    # Beyond the paper (search control): the same rollouts, first action from the dataset.
+    "model_1step_replayed": OfflineAgent(from_rollouts(1, "replayed"), uses_model=True),
+    "model_10step_replayed": OfflineAgent(from_rollouts(10, "replayed"), uses_model=True),
 }
 
 
