@@ -4,7 +4,7 @@ agents/dyna.py trains a model and rolls it out (agents/simple_model.py, agents/l
 """
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -45,6 +45,9 @@ class LearnedModel(NamedTuple):
     transition: Callable  # (params, key, x, action) -> (x_next, reward, continuation)
     predict: Callable  # (params, key, transitions) -> (next-obs logits, reward, continuation logit)
     features_size: int  # size of x, the Q-network's input
+    # (params, key, (transitions, valid) with axes (batch, k)) -> mean loss of k-step
+    # predictions along stored trajectories (agent.model_horizon); None: 1-step only
+    sequence_loss: Optional[Callable] = None
 
 
 class Trained(NamedTuple):

@@ -5,7 +5,7 @@ only in what a rollout state is (an observation, a latent sample, an environment
 in the transition function that advances it.
 """
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ def rollout(
     transition: Callable[[jax.Array, Any, jax.Array], tuple[Any, jax.Array, jax.Array]],
     length: int,
     episodic: bool,
+    restarts: Optional[tuple[jax.Array, Any]] = None,
 ) -> dqn.Batch:
     """Roll `length` steps from a batch of start states, acting softmax on the current Q.
 
@@ -30,10 +31,22 @@ def rollout(
     transition is weighted by the product of the continuation probabilities before it (so a
     true terminal zeroes the rest of a perfect-model rollout); in a continuing one by 1.
     Returns length x batch transitions, flattened.
+
+    `restarts` (branched rollouts of a scheduled length, agents.dyna.rollout_schedule):
+    (flags of shape (length,), states of shape (length, batch, ...)); where step j's flag is
+    set, every row starts afresh from states[j] with weight 1 before acting (flag 0 must be
+    set: states[0] replaces `start`).
     """
 
-    def step(carry, key):
+    def step(carry, inputs):
         x, x_features, weight = carry
+        if restarts is None:
+            key = inputs
+        else:
+            key, restart, fresh = inputs
+            x = jax.tree.map(lambda new, old: jnp.where(restart, new, old), fresh, x)
+            x_features = jnp.where(restart, features(fresh), x_features)
+            weight = jnp.where(restart, 1.0, weight)
         act_key, model_key = jax.random.split(key)
         action = q.act(learner, x_features, act_key, greedy=False)
         x_next, reward, continuation = transition(model_key, x, action)
@@ -45,5 +58,7 @@ def rollout(
 
     start_features = features(start)
     weight = jnp.ones(start_features.shape[0], jnp.float32)
-    _, batches = jax.lax.scan(step, (start, start_features, weight), jax.random.split(key, length))
+    keys = jax.random.split(key, length)
+    inputs = keys if restarts is None else (keys, *restarts)
+    _, batches = jax.lax.scan(step, (start, start_features, weight), inputs)
     return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), batches)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from agents import dqn, dyna, models, register
+from agents import dqn, dyna, ensemble, models, register
 from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 from envs import checks
@@ -52,18 +52,50 @@ class SimpleModel(NamedTuple):
         )
         return reward[..., 0], continuation[..., 0], next_obs
 
-    def loss(self, params: SimpleModelParams, key, transitions) -> jax.Array:
-        """Reward NLL + continuation NLL + next-observation NLL (summed over bits), the last
-        masked to 0 on terminal transitions, whose next observation is not a successor."""
-        del key  # the simple model's loss is deterministic
-        reward, continuation, next_obs = self.predict(params, transitions.obs, transitions.action)
+    def losses(self, params: SimpleModelParams, obs, transitions):
+        """Per transition: reward NLL + continuation NLL + next-observation NLL (summed over
+        bits), the last masked to 0 on terminal transitions, whose next observation is not a
+        successor; predicted from `obs` (the real one, or the model's own prediction in the
+        multi-step loss). Also the next-observation logits."""
+        reward, continuation, next_obs = self.predict(params, obs, transitions.action)
         continues = 1.0 - transitions.terminal.astype(jnp.float32)
         obs_nll = bernoulli_nll(next_obs, transitions.next_obs).sum(axis=-1)
-        return jnp.mean(
+        nll = (
             gaussian_nll(reward, transitions.reward)
             + bernoulli_nll(continuation, continues)
             + continues * obs_nll
         )
+        return nll, next_obs
+
+    def loss(self, params: SimpleModelParams, key, transitions) -> jax.Array:
+        """The mean of `losses` over a batch of real transitions."""
+        del key  # the simple model's loss is deterministic
+        return jnp.mean(self.losses(params, transitions.obs, transitions)[0])
+
+    def sample_bits(self, key, logits):
+        """A Bernoulli sample of every bit (module docstring of `transition`)."""
+        p = jax.nn.sigmoid(logits) if self.bit_sampling == "sigmoid" else logits
+        return jax.random.bernoulli(key, p)
+
+    def sequence_loss(self, params: SimpleModelParams, key, data) -> jax.Array:
+        """Multi-step model training (SLBO): `data` is (transitions, valid), each with axes
+        (batch, k): k consecutive stored transitions and whether step j still belongs to
+        the trajectory of step 0 (agents.replay.sample_sequences). Step 1 is predicted from
+        the real observation, steps 2..k from the model's own SAMPLED bits of the step before
+        (as a rollout feeds them; no gradient flows through a sample), each against the
+        real stored step. The mean of `losses` over the valid steps: with k = 1 it is
+        `loss`."""
+        sequences, valid = data
+        length = valid.shape[1]
+        keys = jax.random.split(key, length)
+        obs = sequences.obs[:, 0]
+        total = jnp.zeros(())
+        for j in range(length):
+            step = jax.tree.map(lambda x: x[:, j], sequences)
+            nll, logits = self.losses(params, obs, step)
+            total = total + jnp.sum(valid[:, j] * nll)
+            obs = self.sample_bits(keys[j], jax.lax.stop_gradient(logits))
+        return total / jnp.maximum(valid.sum(), 1)
 
     def transition(self, params: SimpleModelParams, key, obs, action):
         """One imagined step: a Bernoulli sample of every next bit, the predicted mean reward
@@ -71,9 +103,7 @@ class SimpleModel(NamedTuple):
         sigmoid(logit); with bit_sampling "clipped_logit", as the public code samples it
         (bernoulli(key, logit)), with probability clip(logit, 0, 1)."""
         reward, continuation, next_obs = self.predict(params, obs, action)
-        p = jax.nn.sigmoid(next_obs) if self.bit_sampling == "sigmoid" else next_obs
-        next_bits = jax.random.bernoulli(key, p)
-        return next_bits, reward, jax.nn.sigmoid(continuation)
+        return self.sample_bits(key, next_obs), reward, jax.nn.sigmoid(continuation)
 
     def learned_model(self) -> models.LearnedModel:
         def predict(params, key, transitions):
@@ -90,21 +120,56 @@ class SimpleModel(NamedTuple):
             transition=self.transition,
             predict=predict,
             features_size=self.obs_size,
+            sequence_loss=self.sequence_loss,
         )
 
 
-def simple_model(env, hidden: tuple, bit_sampling: str = "sigmoid") -> models.LearnedModel:
+def simple_model(
+    env,
+    hidden: tuple,
+    bit_sampling: str = "sigmoid",
+    ensemble_size: int = 1,
+    ensemble_sampling: str = "step",
+    disagreement_penalty: float = 0.0,
+) -> models.LearnedModel:
+    """The simple model, or an ensemble of `ensemble_size` of them (agents/ensemble.py)."""
     checks.one_of("agent.bit_sampling", bit_sampling, BIT_SAMPLING)
-    return SimpleModel(env.obs_size, env.num_actions, hidden, bit_sampling).learned_model()
+    ensemble.check(ensemble_size, ensemble_sampling, disagreement_penalty)
+    member = SimpleModel(env.obs_size, env.num_actions, hidden, bit_sampling).learned_model()
+    if ensemble_size == 1:
+        return member
+    return ensemble.ensemble(member, ensemble_size, ensemble_sampling, disagreement_penalty)
 
 
-@register("simple_model")
-def make_simple_model(env, *, bit_sampling: str, rollout_starts: str, **settings) -> Agent:
+def simple_model_agent(
+    env,
+    *,
+    bit_sampling: str,
+    rollout_starts: str,
+    ensemble_size: int,
+    ensemble_sampling: str,
+    disagreement_penalty: float,
+    **settings,
+) -> Agent:
     """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings).
     With rollout_starts "authors" the model trains on every rollout start, as the public
     script does with its one batch size (in the 1-step ablation, on 320)."""
     checks.one_of("agent.rollout_starts", rollout_starts, dyna.ROLLOUT_STARTS)
     if rollout_starts == "authors":
         settings["model_batch_size"] = settings["num_rollouts"]
-    make_model = functools.partial(simple_model, bit_sampling=bit_sampling)
+    make_model = functools.partial(
+        simple_model,
+        bit_sampling=bit_sampling,
+        ensemble_size=ensemble_size,
+        ensemble_sampling=ensemble_sampling,
+        disagreement_penalty=disagreement_penalty,
+    )
     return dyna.model_agent(env, make_model, **settings)
+
+
+@register("simple_model")
+def make_simple_model(env, **settings) -> Agent:
+    """The paper's simple-model agent; beyond the paper, its settings ensemble_size (PETS,
+    ME-TRPO), model_horizon (SLBO) and rollout_schedule (MBPO), whose defaults keep it the
+    paper's."""
+    return simple_model_agent(env, **settings)

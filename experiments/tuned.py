@@ -23,9 +23,9 @@ TUNED = {
 }
 
 # Where the paper tuned nothing: OpenGrid (Appendix C) is an episodic grid world like
-# ProcMaze; dyna_mix is mostly the simple model.
+# ProcMaze; dyna_mix is mostly the simple model, and mpc learns as the simple model does.
 ENV_FALLBACK = {"opengrid": "procmaze"}
-AGENT_FALLBACK = {"dyna_mix": "simple_model"}
+AGENT_FALLBACK = {"dyna_mix": "simple_model", "mpc": "simple_model"}
 
 
 def read_tuned_file(path) -> dict:
