@@ -3,6 +3,11 @@
     python scripts/benchmark.py                      # every agent, ProcMaze n=4, 30 seeds
     python scripts/benchmark.py --agents er simple_model --seeds 30 120 330   # batching
     python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
+    python scripts/benchmark.py --agents mpc simple_model:ensemble_size=5     # a setting
+
+An agent is a registered name, optionally with settings: `name:key=value:key=value` (values
+in YAML, e.g. `simple_model:rollout_schedule=[0,4000,1,10]`); by default every registered
+agent and the settings of VARIANTS.
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
 one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
@@ -15,6 +20,8 @@ per-member throughput relative to the first width given for the same agent.
 import argparse
 import time
 
+import yaml
+
 import jax
 import jax.numpy as jnp
 
@@ -23,6 +30,25 @@ import envs
 from agents import dqn
 from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime
+
+
+# Settings beyond the paper that change an agent's work per step (README, "Beyond the paper:
+# model-based families"); mpc is a registered agent.
+VARIANTS = [
+    "simple_model:ensemble_size=5",
+    "simple_model:model_horizon=5",
+    "simple_model:rollout_schedule=[0,4000,1,10]",
+]
+
+
+def parse_agent(spec: str) -> tuple[str, dict]:
+    """`name:key=value:...` -> (name, settings)."""
+    name, *pairs = spec.split(":")
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        settings[key] = yaml.safe_load(value)
+    return name, settings
 
 
 def replay_bytes(agent_state) -> int:
@@ -41,7 +67,8 @@ def measure(
     block: int | None,
 ) -> dict:
     env = envs.make(env_name, **{envs.REGISTRY[env_name].complexity_key: size})
-    agent = agents.make(agent_name, env)
+    name, settings = parse_agent(agent_name)
+    agent = agents.make(name, env, **settings)
     regime = Regime(
         total_steps=steps,
         updates_per_step=1,
@@ -83,7 +110,7 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", nargs="+", default=sorted(agents.REGISTRY))
+    parser.add_argument("--agents", nargs="+", default=[*sorted(agents.REGISTRY), *VARIANTS])
     parser.add_argument("--seeds", nargs="+", type=int, default=[30])
     parser.add_argument("--env", default="procmaze")
     parser.add_argument("--size", type=int, default=4)
@@ -102,7 +129,7 @@ def main() -> None:
         f"members vmapped in blocks of {block or 'the whole width'}"
     )
     print(
-        f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'vs first':>9}{'compile s':>11}"
+        f"{'agent':<44}{'seeds':>6}{'seed-steps/s':>14}{'vs first':>9}{'compile s':>11}"
         f"{'replay MB/seed':>16}{'GFLOP/seed-step':>17}{'GFLOP/s':>9}"
     )
     for name in args.agents:
@@ -111,7 +138,7 @@ def main() -> None:
             r = measure(name, seeds, args.steps, args.env, args.size, args.repeats, block)
             first = first or r["seed_steps_per_s"]
             print(
-                f"{r['agent']:<20}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
+                f"{r['agent']:<44}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
                 f"{r['seed_steps_per_s'] / first:>9.0%}"
                 f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}"
                 f"{r['gflop_per_seed_step']:>17.3f}"
