@@ -149,6 +149,11 @@ def q_learner(num_actions: int, hidden: Sequence[int], discount: float) -> DQN:
     return DQN(mlp(num_actions, tuple(hidden)), discount)
 
 
+def updates_done(learner: Learner) -> jax.Array:
+    """How many Q updates the learner has made (Adam's step count)."""
+    return learner.opt_state[0].count
+
+
 def sync_target(learner: Learner, step: jax.Array, frequency: int) -> Learner:
     """The target network's schedule, online and offline: after the `step`-th step (counted
     from 1), a copy of the Q-network when `step` is a multiple of `frequency`. `step` stays

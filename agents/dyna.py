@@ -47,12 +47,16 @@ def agent(
     *,
     capacity: int,
     memory: Optional[replay.Memory] = None,
+    planner: Optional[Callable] = None,
 ) -> Agent:
     """An agent that keeps `memory` (real transitions unless told) in a FIFO buffer of
     `capacity` and trains `q` on the sources' transitions. A source of size 0 is dropped
     here: it keeps no model and takes no key, so a mix whose one part is empty is exactly
     the agent of the other part. When a source samples by priority (`draws` > 0), the agent
-    keeps a priority per buffer slot, a new transition entering at the largest so far."""
+    keeps a priority per buffer slot, a new transition entering at the largest so far.
+
+    A decision-time `planner(q, model) -> act(state, obs, key, greedy)` (agents/mpc.py)
+    replaces acting on Q for an agent with a learned model; training is unchanged."""
     checks.positive_int("agent.capacity", capacity)
     memory = memory or replay.transitions(env.obs_size)
     sources = [source for source in sources if source.size > 0]
@@ -114,7 +118,8 @@ def agent(
     def predict(state, transitions, key):
         return model.predict(state.model.params, key, transitions)
 
-    return Agent(init_with_model, act_on_features, observe, update, predict)
+    act = act_on_features if planner is None else planner(q, model)
+    return Agent(init_with_model, act, observe, update, predict)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -176,6 +181,8 @@ def imagined(
     separate_starts: bool = False,
     search_control: str = "policy",
     prioritized: Optional[priority.Prioritized] = None,
+    model_horizon: int = 1,
+    rollout_schedule: Optional[Sequence[int]] = None,
 ) -> Source:
     """Model rollouts (paper section 4): sample `model_batch_size` real transitions, train the
     model one step on them, then roll the UPDATED model out from the first `num_rollouts` of
@@ -194,43 +201,78 @@ def imagined(
     policy's ("policy") or the one taken in the start transition ("replayed"). With
     `prioritized` active the model batch stays uniform and the starts are a second draw, by
     priority: each start's priority is the TD error of its rollout's first step, and its
-    importance weight multiplies every step of its rollout."""
+    importance weight multiplies every step of its rollout.
+
+    With `model_horizon` k > 1 (SLBO) the model trains on runs of k consecutive stored
+    transitions through `model.sequence_loss` (agents.replay.sample_sequences; a run stops
+    at a terminal, a reset or the newest item); step 0 of each run is the 1-step sample.
+
+    With a `rollout_schedule` [start, end, min_length, max_length] (MBPO's branched rollouts)
+    see `scheduled_length` and `branches`: the 320 imagined transitions stay 320."""
     checks.positive_int("agent.model_batch_size", model_batch_size)
     checks.positive_number("agent.model_step_size", model_step_size)
     checks.boolean("agent.frozen", frozen)
     checks.one_of("agent.search_control", search_control, SEARCH_CONTROL)
+    checks.positive_int("agent.model_horizon", model_horizon)
+    if model_horizon > 1 and model.sequence_loss is None:
+        raise ValueError(f"agent.model_horizon must be 1 for this model (only the simple model "
+                         f"trains on multi-step predictions); got {model_horizon}.")
+    check_schedule(rollout_schedule, rollout_length)
     prioritize = priority.active(prioritized)
+    if rollout_schedule is not None and (search_control != "policy" or prioritize):
+        # a branched rollout restarts from fresh starts mid-row, which have no replayed
+        # action or importance weight of their own here
+        raise ValueError(
+            "agent.rollout_schedule must be null when agent.search_control is replayed or "
+            f"agent.priority_exponent is above 0; got {list(rollout_schedule)}."
+        )
     separate = prioritize or (separate_starts and num_rollouts != model_batch_size)
+    # a schedule restarts rows up to rollout_length times: one start per imagined transition
+    num_starts = num_rollouts if rollout_schedule is None else rollout_length * num_rollouts
+    loss = model.loss if model_horizon == 1 else model.sequence_loss
 
-    def train(trained, key, transitions):
+    def train(trained, key, data):
         if frozen:
             return trained, {}
-        trained, loss = models.train_step(
-            trained, model.loss, model_step_size, key, transitions, after_step=model.after_step
+        trained, value = models.train_step(
+            trained, loss, model_step_size, key, data, after_step=model.after_step
         )
-        return trained, {"model_loss": loss}
+        return trained, {"model_loss": value}
 
     def sample(state, key, size):
-        return replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
+        """(the model's data, the first transition of each) for `size` draws."""
+        if model_horizon == 1:
+            real = replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
+            return real, real
+        stored, in_buffer = replay.sample_sequences(state.replay, key, size, model_horizon)
+        runs = replay.unstore(stored, env.obs_size)
+        valid = trajectory_mask(runs, in_buffer)
+        return (runs, valid), jax.tree.map(lambda x: x[:, 0], runs)
 
     def draw(state, key):
         sample_key, loss_key, start_key, rollout_key = jax.random.split(key, 4)
         weight = None
         if separate:
             batch_key, starts_key = jax.random.split(sample_key)
-            model_batch = sample(state, batch_key, model_batch_size)
-            state, index, weight = draw_slots(state, starts_key, num_rollouts, prioritized)
+            model_batch, _ = sample(state, batch_key, model_batch_size)
+            state, index, weight = draw_slots(state, starts_key, num_starts, prioritized)
             start_transitions = replay.unstore(replay.take(state.replay, index), env.obs_size)
         else:
-            real = sample(state, sample_key, max(model_batch_size, num_rollouts))
-            model_batch = jax.tree.map(lambda x: x[:model_batch_size], real)
-            start_transitions = jax.tree.map(lambda x: x[:num_rollouts], real)
+            data, real = sample(state, sample_key, max(model_batch_size, num_starts))
+            model_batch = jax.tree.map(lambda x: x[:model_batch_size], data)
+            start_transitions = jax.tree.map(lambda x: x[:num_starts], real)
         trained, metrics = train(state.model, loss_key, model_batch)
         start = model.start(trained.params, start_key, start_transitions.obs)
 
         def transition(key, x, action):
             return model.transition(trained.params, key, x, action)
 
+        restarts = None
+        if rollout_schedule is not None:
+            length = scheduled_length(rollout_schedule, dqn.updates_done(state.learner))
+            restarts = branches(start, length, rollout_length, num_rollouts)
+            start = jax.tree.map(lambda x: x[0], restarts[1])
+            metrics["rollout_length"] = length.astype(jnp.float32)
         batch = rollout(
             rollout_key,
             q,
@@ -241,6 +283,7 @@ def imagined(
             rollout_length,
             env.episodic,
             first_action=start_transitions.action if search_control == "replayed" else None,
+            restarts=restarts,
         )
         if prioritize:
             batch = batch._replace(weight=batch.weight * jnp.tile(weight, rollout_length))
@@ -259,6 +302,56 @@ def first_step_errors(num_rollouts: int):
     """A rollout batch's TD errors (step-major) -> those of each rollout's first step, the
     error at its start transition's state."""
     return lambda td_error: td_error[:num_rollouts]
+
+
+def trajectory_mask(runs, in_buffer: jax.Array) -> jax.Array:
+    """Whether step j of each run of stored transitions (axes (batch, k)) continues the
+    trajectory of step 0: every step before it is in the buffer, not terminal, and ends in
+    the observation the next one starts from (this catches resets and the oldest item
+    following the newest across the cursor)."""
+    follows = jnp.all(runs.next_obs[:, :-1] == runs.obs[:, 1:], axis=-1) & ~runs.terminal[:, :-1]
+    linked = jnp.concatenate([jnp.ones_like(follows[:, :1]), follows], axis=1)
+    return jnp.cumprod(linked & in_buffer, axis=1).astype(jnp.float32)
+
+
+def check_schedule(schedule, rollout_length: int) -> None:
+    if schedule is None:
+        return
+    what = (f"null or [start, end, min_length, max_length]: Q updates start <= end, lengths "
+            f"1 <= min_length <= max_length = agent.rollout_length ({rollout_length})")
+    ok = (
+        checks._is_list(schedule)
+        and len(schedule) == 4
+        and all(checks._is_int(v) for v in schedule)
+        and 0 <= schedule[0] <= schedule[1]
+        and 1 <= schedule[2] <= schedule[3] == rollout_length
+    )
+    if not ok:
+        checks._fail("agent.rollout_schedule", what, list(schedule) if checks._is_list(schedule)
+                     else schedule)
+
+
+def scheduled_length(schedule, updates: jax.Array) -> jax.Array:
+    """MBPO's linear schedule: min_length until `start` Q updates, max_length from `end`,
+    linear between (rounded down)."""
+    start, end, low, high = schedule
+    progress = jnp.clip((updates - start) / max(end - start, 1), 0.0, 1.0)
+    return (low + jnp.floor((high - low) * progress + 1e-6)).astype(jnp.int32)
+
+
+def branches(starts, length: jax.Array, max_length: int, num_rows: int):
+    """Branched rollouts of `length` steps that fill the static max_length x num_rows batch:
+    each row restarts from a fresh real start every `length` steps (the last branch of a row
+    is shorter where length does not divide max_length). `starts` holds max_length x
+    num_rows of them; branch b of row r starts from starts[b * num_rows + r]. Every one of
+    the 320 transitions is imagined from a real start at most `length` steps back, so the
+    budget stays 320 imagined transitions per update at every length (more, shorter
+    rollouts early)."""
+    steps = jnp.arange(max_length)
+    flags = steps % length == 0
+    grid = jax.tree.map(lambda x: x.reshape(max_length, num_rows, *x.shape[1:]), starts)
+    fresh = jax.tree.map(lambda x: x[steps // length], grid)
+    return flags, fresh
 
 
 # How rollout starts relate to the model batch: the suite's one sample, or each public
@@ -296,10 +389,14 @@ def model_agent(
     priority_exponent: float,
     importance_exponent: float,
     separate_starts: bool = False,
+    model_horizon: int = 1,
+    rollout_schedule: Optional[Sequence[int]] = None,
+    planner: Optional[Callable] = None,
 ) -> Agent:
     """A learned-model agent (the simple and latent models, paper section 4): Q learns only
     on the rollouts of the model `make_model(env, hidden)`, started where `search_control`
-    and the priorities (`priority_exponent` 0: uniformly) say."""
+    and the priorities (`priority_exponent` 0: uniformly) say; with a `planner`, it acts by
+    planning with that model (agents/mpc.py)."""
     check_rollouts(rollout_length, num_rollouts)
     prioritized = priority.settings(priority_exponent, importance_exponent)
     q = dqn.q_learner(env.num_actions, hidden, discount)
@@ -315,5 +412,7 @@ def model_agent(
         separate_starts=separate_starts,
         search_control=search_control,
         prioritized=prioritized,
+        model_horizon=model_horizon,
+        rollout_schedule=rollout_schedule,
     )
-    return agent(env, q, [rollouts], capacity=capacity)
+    return agent(env, q, [rollouts], capacity=capacity, planner=planner)

@@ -7,6 +7,9 @@ rollouts of `rollout_length` steps (half up, at most 320 // rollout_length of th
 real share is the rest, keeping the batch at exactly 320: with length 10, real_fraction 0.5
 gives 16 rollouts + 160 real transitions, 0.3 gives round(22.4) = 22 rollouts + 100 real.
 
+With `rollout_schedule` (MBPO's branched rollouts of a growing length, agents.dyna) its
+imagined share keeps its size: rollout_length is the schedule's max_length.
+
 Its ends are the two agents it mixes: agents.dyna drops an empty part, so real_fraction 1
 keeps no model and is ER, and 0 is the simple model, bit for bit.
 """
@@ -40,6 +43,7 @@ def make_dyna_mix(
     capacity: int,
     hidden,
     discount: float,
+    rollout_schedule,
 ) -> Agent:
     checks.number_in("agent.real_fraction", real_fraction, 0, 1)
     checks.integer_in("agent.rollout_length", rollout_length, 1, dqn.Q_BATCH_SIZE)
@@ -54,5 +58,6 @@ def make_dyna_mix(
         model_batch_size=model_batch_size,
         model_step_size=model_step_size,
         frozen=False,
+        rollout_schedule=rollout_schedule,
     )
     return dyna.agent(env, q, [dyna.replayed(env, num_real), rollouts], capacity=capacity)

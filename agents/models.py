@@ -48,6 +48,9 @@ class LearnedModel(NamedTuple):
     # (params before, params after) -> params, applied after every model step: state that is
     # not trained by gradient (the DeepMDP's EMA target encoder). None: the step's params.
     after_step: Optional[Callable] = None
+    # (params, key, (transitions, valid) with axes (batch, k)) -> mean loss of k-step
+    # predictions along stored trajectories (agent.model_horizon); None: 1-step only
+    sequence_loss: Optional[Callable] = None
 
 
 class Trained(NamedTuple):

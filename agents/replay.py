@@ -44,6 +44,25 @@ def sample(replay: Replay, key: jax.Array, batch_size: int) -> Any:
     return take(replay, sample_indices(replay, key, batch_size))
 
 
+def sample_sequences(replay: Replay, key: jax.Array, batch_size: int, length: int):
+    """`batch_size` runs of `length` consecutive stored items, (batch, length, ...), and
+    whether each item is in the buffer and stored after the run's first (batch, length).
+
+    A run starts where `sample` with the same key draws its item, so step 0 is `sample`'s
+    batch. The buffer is a FIFO in time order, so item i is followed by item i + 1 (mod
+    capacity); a run that reaches the newest item (the cursor, once the buffer is full; its
+    size before) continues into the oldest one or unwritten slots, which are marked not
+    in the buffer. Whether a stored item continues the trajectory of the one before
+    (no terminal, no reset between them) is the caller's to check."""
+    capacity = jax.tree.leaves(replay.items)[0].shape[0]
+    start = jax.random.randint(key, (batch_size,), 0, replay.size)
+    index = (start[:, None] + jnp.arange(length)) % capacity
+    oldest = jnp.where(replay.size < capacity, 0, replay.cursor)
+    age = (start - oldest) % capacity  # 0 for the oldest item, size - 1 for the newest
+    in_buffer = age[:, None] + jnp.arange(length) < replay.size
+    return jax.tree.map(lambda store: store[index], replay.items), in_buffer
+
+
 def pack_bits(bits: jax.Array) -> jax.Array:
     return jnp.packbits(bits, axis=-1)
 

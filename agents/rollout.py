@@ -23,6 +23,7 @@ def rollout(
     length: int,
     episodic: bool,
     first_action: Optional[jax.Array] = None,
+    restarts: Optional[tuple[jax.Array, Any]] = None,
 ) -> dqn.Batch:
     """Roll `length` steps from a batch of start states, acting softmax on the current Q.
 
@@ -37,11 +38,22 @@ def rollout(
     A transition may also return a fourth value, the Q-target inputs of several sampled
     next states (batch, M, features): the DQN target then averages over them (an expected
     backup) while the rollout goes on from `x_next`.
+
+    `restarts` (branched rollouts of a scheduled length, agents.dyna.rollout_schedule):
+    (flags of shape (length,), states of shape (length, batch, ...)); where step j's flag is
+    set, every row starts afresh from states[j] with weight 1 before acting (flag 0 must be
+    set: states[0] replaces `start`).
     """
 
-    def step(carry, xs):
+    def step(carry, inputs):
         x, x_features, weight = carry
-        key, first = xs
+        if restarts is None:
+            key, first = inputs
+        else:
+            key, first, restart, fresh = inputs
+            x = jax.tree.map(lambda new, old: jnp.where(restart, new, old), fresh, x)
+            x_features = jnp.where(restart, features(fresh), x_features)
+            weight = jnp.where(restart, 1.0, weight)
         act_key, model_key = jax.random.split(key)
         action = q.act(learner, x_features, act_key, greedy=False)
         if first_action is not None:
@@ -56,6 +68,8 @@ def rollout(
 
     start_features = features(start)
     weight = jnp.ones(start_features.shape[0], jnp.float32)
-    xs = (jax.random.split(key, length), jnp.arange(length) == 0)
-    _, batches = jax.lax.scan(step, (start, start_features, weight), xs)
+    inputs = (jax.random.split(key, length), jnp.arange(length) == 0)
+    if restarts is not None:
+        inputs = (*inputs, *restarts)
+    _, batches = jax.lax.scan(step, (start, start_features, weight), inputs)
     return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), batches)

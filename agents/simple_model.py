@@ -10,7 +10,9 @@ Beyond the paper, a sample model against an expectation model (Sutton and Barto,
 with next_obs "mean" the rollout's next observation is the vector of predicted bit
 probabilities, not a sample of it; with target_samples M > 1 each TD target averages the
 next value over M sampled next observations (an expected backup of the sample model), and
-the rollout goes on from the first of them.
+the rollout goes on from the first of them. An ensemble of simple models (ensemble_size,
+agents/ensemble.py) and multi-step training (model_horizon, `sequence_loss`) are the other
+settings beyond the paper; every default keeps the paper's agent.
 """
 
 import functools
@@ -19,7 +21,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from agents import dqn, dyna, models, register
+from agents import dqn, dyna, ensemble, models, register
 from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 from envs import checks
@@ -61,18 +63,52 @@ class SimpleModel(NamedTuple):
         )
         return reward[..., 0], continuation[..., 0], next_obs
 
-    def loss(self, params: SimpleModelParams, key, transitions) -> jax.Array:
-        """Reward NLL + continuation NLL + next-observation NLL (summed over bits), the last
-        masked to 0 on terminal transitions, whose next observation is not a successor."""
-        del key  # the simple model's loss is deterministic
-        reward, continuation, next_obs = self.predict(params, transitions.obs, transitions.action)
+    def losses(self, params: SimpleModelParams, obs, transitions):
+        """Per transition: reward NLL + continuation NLL + next-observation NLL (summed over
+        bits), the last masked to 0 on terminal transitions, whose next observation is not a
+        successor; predicted from `obs` (the real one, or the model's own prediction in the
+        multi-step loss). Also the next-observation logits."""
+        reward, continuation, next_obs = self.predict(params, obs, transitions.action)
         continues = 1.0 - transitions.terminal.astype(jnp.float32)
         obs_nll = bernoulli_nll(next_obs, transitions.next_obs).sum(axis=-1)
-        return jnp.mean(
+        nll = (
             gaussian_nll(reward, transitions.reward)
             + bernoulli_nll(continuation, continues)
             + continues * obs_nll
         )
+        return nll, next_obs
+
+    def loss(self, params: SimpleModelParams, key, transitions) -> jax.Array:
+        """The mean of `losses` over a batch of real transitions."""
+        del key  # the simple model's loss is deterministic
+        return jnp.mean(self.losses(params, transitions.obs, transitions)[0])
+
+    def bit_probabilities(self, logits):
+        """P(bit on) as the model samples it (the docstring of `transition`)."""
+        return jax.nn.sigmoid(logits) if self.bit_sampling == "sigmoid" else logits
+
+    def sample_bits(self, key, logits):
+        return jax.random.bernoulli(key, self.bit_probabilities(logits))
+
+    def sequence_loss(self, params: SimpleModelParams, key, data) -> jax.Array:
+        """Multi-step model training (SLBO): `data` is (transitions, valid), each with axes
+        (batch, k): k consecutive stored transitions and whether step j still belongs to
+        the trajectory of step 0 (agents.replay.sample_sequences). Step 1 is predicted from
+        the real observation, steps 2..k from the model's own SAMPLED bits of the step before
+        (as a rollout feeds them; no gradient flows through a sample), each against the
+        real stored step. The mean of `losses` over the valid steps: with k = 1 it is
+        `loss`."""
+        sequences, valid = data
+        length = valid.shape[1]
+        keys = jax.random.split(key, length)
+        obs = sequences.obs[:, 0]
+        total = jnp.zeros(())
+        for j in range(length):
+            step = jax.tree.map(lambda x: x[:, j], sequences)
+            nll, logits = self.losses(params, obs, step)
+            total = total + jnp.sum(valid[:, j] * nll)
+            obs = self.sample_bits(keys[j], jax.lax.stop_gradient(logits))
+        return total / jnp.maximum(valid.sum(), 1)
 
     def transition(self, params: SimpleModelParams, key, obs, action):
         """One imagined step: a Bernoulli sample of every next bit, the predicted mean reward
@@ -80,15 +116,14 @@ class SimpleModel(NamedTuple):
         sigmoid(logit); with bit_sampling "clipped_logit", as the public code samples it
         (bernoulli(key, logit)), with probability clip(logit, 0, 1)."""
         reward, continuation, next_obs = self.predict(params, obs, action)
-        p = jax.nn.sigmoid(next_obs) if self.bit_sampling == "sigmoid" else next_obs
+        p = self.bit_probabilities(next_obs)
         if self.next_obs == "mean":
             return p.astype(jnp.float32), reward, jax.nn.sigmoid(continuation)
         if self.target_samples > 1:
             samples = jax.random.bernoulli(key, p, (self.target_samples, *p.shape))
             samples = jnp.moveaxis(samples, 0, -2)  # (batch, M, bits)
             return samples[..., 0, :], reward, jax.nn.sigmoid(continuation), samples
-        next_bits = jax.random.bernoulli(key, p)
-        return next_bits, reward, jax.nn.sigmoid(continuation)
+        return jax.random.bernoulli(key, p), reward, jax.nn.sigmoid(continuation)
 
     def start(self, params, key, obs):
         """Rollouts and acting use observations (as floats when rollouts carry means)."""
@@ -110,6 +145,7 @@ class SimpleModel(NamedTuple):
             transition=self.transition,
             predict=predict,
             features_size=self.obs_size,
+            sequence_loss=self.sequence_loss,
         )
 
 
@@ -119,7 +155,11 @@ def simple_model(
     bit_sampling: str = "sigmoid",
     next_obs: str = "sample",
     target_samples: int = 1,
+    ensemble_size: int = 1,
+    ensemble_sampling: str = "step",
+    disagreement_penalty: float = 0.0,
 ) -> models.LearnedModel:
+    """The simple model, or an ensemble of `ensemble_size` of them (agents/ensemble.py)."""
     checks.one_of("agent.bit_sampling", bit_sampling, BIT_SAMPLING)
     checks.one_of("agent.next_obs", next_obs, NEXT_OBS)
     checks.positive_int("agent.target_samples", target_samples)
@@ -128,14 +168,32 @@ def simple_model(
             f"agent.target_samples must be 1 when agent.next_obs is mean (the mean is not "
             f"sampled); got {target_samples!r}."
         )
-    return SimpleModel(
+    ensemble.check(ensemble_size, ensemble_sampling, disagreement_penalty)
+    member = SimpleModel(
         env.obs_size, env.num_actions, hidden, bit_sampling, next_obs, target_samples
     ).learned_model()
+    if ensemble_size == 1:
+        return member
+    if (next_obs, target_samples) != ("sample", 1):
+        # an ensemble step draws one member's sampled bits; expectations are not combined
+        raise ValueError(
+            f"agent.ensemble_size must be 1 when agent.next_obs is mean or agent.target_samples "
+            f"is above 1 (the ensemble samples each step from one member); got {ensemble_size}."
+        )
+    return ensemble.ensemble(member, ensemble_size, ensemble_sampling, disagreement_penalty)
 
 
-@register("simple_model")
-def make_simple_model(
-    env, *, bit_sampling: str, rollout_starts: str, next_obs: str, target_samples: int, **settings
+def simple_model_agent(
+    env,
+    *,
+    bit_sampling: str,
+    rollout_starts: str,
+    next_obs: str,
+    target_samples: int,
+    ensemble_size: int,
+    ensemble_sampling: str,
+    disagreement_penalty: float,
+    **settings,
 ) -> Agent:
     """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings).
     With rollout_starts "authors" the model trains on every rollout start, as the public
@@ -144,6 +202,20 @@ def make_simple_model(
     if rollout_starts == "authors":
         settings["model_batch_size"] = settings["num_rollouts"]
     make_model = functools.partial(
-        simple_model, bit_sampling=bit_sampling, next_obs=next_obs, target_samples=target_samples
+        simple_model,
+        bit_sampling=bit_sampling,
+        next_obs=next_obs,
+        target_samples=target_samples,
+        ensemble_size=ensemble_size,
+        ensemble_sampling=ensemble_sampling,
+        disagreement_penalty=disagreement_penalty,
     )
     return dyna.model_agent(env, make_model, **settings)
+
+
+@register("simple_model")
+def make_simple_model(env, **settings) -> Agent:
+    """The paper's simple-model agent; beyond the paper, its settings ensemble_size (PETS,
+    ME-TRPO), model_horizon (SLBO) and rollout_schedule (MBPO), whose defaults keep it the
+    paper's."""
+    return simple_model_agent(env, **settings)

@@ -23,10 +23,10 @@ TUNED = {
 }
 
 # Where the paper tuned nothing: OpenGrid (Appendix C) is an episodic grid world like
-# ProcMaze; dyna_mix is mostly the simple model; deepmdp (beyond the paper, untuned) borrows
-# the simple model's values.
+# ProcMaze; dyna_mix is mostly the simple model, mpc learns as the simple model does, and
+# deepmdp (beyond the paper, untuned) borrows the simple model's values.
 ENV_FALLBACK = {"opengrid": "procmaze"}
-AGENT_FALLBACK = {"dyna_mix": "simple_model", "deepmdp": "simple_model"}
+AGENT_FALLBACK = {"dyna_mix": "simple_model", "mpc": "simple_model", "deepmdp": "simple_model"}
 
 
 def read_tuned_file(path) -> dict:

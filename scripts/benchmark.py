@@ -4,8 +4,11 @@
     python scripts/benchmark.py --agents er simple_model --seeds 30 120 330   # batching
     python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
     python scripts/benchmark.py --agents er --set gps=true --set distractors=16   # env settings
-    python scripts/benchmark.py --agents er:priority_exponent=0.6 simple_model:next_obs=mean
-        # an agent with settings: NAME:KEY=VALUE,KEY=VALUE (values read as YAML)
+    python scripts/benchmark.py --agents mpc simple_model:ensemble_size=5     # a setting
+
+An agent is a registered name, optionally with settings: `name:key=value:key=value` (values
+in YAML, e.g. `simple_model:rollout_schedule=[0,4000,1,10]`); by default every registered
+agent and the settings of VARIANTS.
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
 one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
@@ -29,19 +32,35 @@ from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime
 
 
+# Settings beyond the paper that change an agent's work per step (README, "Beyond the
+# paper"); deepmdp and mpc are registered agents, so they are in the default list anyway.
+VARIANTS = [
+    "er:priority_exponent=0.6",
+    "simple_model:priority_exponent=0.6",
+    "simple_model:search_control=replayed",
+    "simple_model:next_obs=mean",
+    "simple_model:target_samples=4",
+    "perfect_model:search_control=replayed",
+    "simple_model:ensemble_size=5",
+    "simple_model:model_horizon=5",
+    "simple_model:rollout_schedule=[0,4000,1,10]",
+]
+
+
+def parse_agent(spec: str) -> tuple[str, dict]:
+    """`name:key=value:...` -> (name, settings)."""
+    name, *pairs = spec.split(":")
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        settings[key] = yaml.safe_load(value)
+    return name, settings
+
+
 def replay_bytes(agent_state) -> int:
     """Bytes of every replay buffer in an agent state (fields holding a Replay)."""
     buffers = [v for v in agent_state if type(v).__name__ == "Replay"]
     return sum(leaf.nbytes for leaf in jax.tree.leaves(buffers))
-
-
-def agent_with_settings(spec: str, env):
-    """`name` or `name:key=value,key=value` (values parsed as YAML: 0.6, mean, [64])."""
-    import yaml
-
-    name, _, settings = spec.partition(":")
-    overrides = dict(item.split("=", 1) for item in settings.split(",") if item)
-    return agents.make(name, env, **{k: yaml.safe_load(v) for k, v in overrides.items()})
 
 
 def measure(
@@ -56,7 +75,8 @@ def measure(
 ) -> dict:
     settings = {envs.REGISTRY[env_name].complexity_key: size, **(env_settings or {})}
     env = envs.make(env_name, **settings)
-    agent = agent_with_settings(agent_name, env)
+    name, agent_settings = parse_agent(agent_name)
+    agent = agents.make(name, env, **agent_settings)
     regime = Regime(
         total_steps=steps,
         updates_per_step=1,
@@ -98,7 +118,7 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", nargs="+", default=sorted(agents.REGISTRY))
+    parser.add_argument("--agents", nargs="+", default=[*sorted(agents.REGISTRY), *VARIANTS])
     parser.add_argument("--seeds", nargs="+", type=int, default=[30])
     parser.add_argument("--env", default="procmaze")
     parser.add_argument("--size", type=int, default=4)
@@ -126,7 +146,7 @@ def main() -> None:
         f"members vmapped in blocks of {block or 'the whole width'}"
     )
     print(
-        f"{'agent':<20}{'seeds':>6}{'seed-steps/s':>14}{'vs first':>9}{'compile s':>11}"
+        f"{'agent':<44}{'seeds':>6}{'seed-steps/s':>14}{'vs first':>9}{'compile s':>11}"
         f"{'replay MB/seed':>16}{'GFLOP/seed-step':>17}{'GFLOP/s':>9}"
     )
     for name in args.agents:
@@ -137,7 +157,7 @@ def main() -> None:
             )
             first = first or r["seed_steps_per_s"]
             print(
-                f"{r['agent']:<20}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
+                f"{r['agent']:<44}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
                 f"{r['seed_steps_per_s'] / first:>9.0%}"
                 f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}"
                 f"{r['gflop_per_seed_step']:>17.3f}"

@@ -110,6 +110,16 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
         "paradigms.parquet",
         "case agent coverage member fraction_optimal succeeded max_abs_q_gap q_steps scale".split(),
     ),
+    "model_families": table_of(  # scripts/model_families.py
+        "families.parquet",
+        "arm env complexity member final_score whole_run_score random_policy_score scale".split(),
+    ),
+    "model_families_accuracy": table_of(
+        "accuracy.parquet", "arm level member step accuracy".split()
+    ),
+    "model_families_smoothing": table_of(
+        "smoothing.parquet", "arm num_pipes quantity active_ends member predicted".split()
+    ),
 }
 
 
@@ -455,6 +465,50 @@ def dyna_design_offline() -> str:
     return markdown("agent", list(COVERAGES.values()), rows)
 
 
+FAMILY_ARMS = {  # configs/family/
+    "er": "ER",
+    "simple_model": "simple model",
+    "ensemble": "ensemble of 5 (trajectory sampling)",
+    "mpc": "MPC, random shooting (32 sequences x 5 steps)",
+    "slbo": "simple model, 5-step model training",
+    "mbpo": "simple model, branched rollouts 1 -> 10 steps",
+}
+
+
+def model_families() -> str:
+    """Arms down; across: the final score per level, the open-loop bit accuracy at step 10
+    per level, and PanFlute's predicted reward at n-1 active ends (truth 0): mean ± 95% t
+    half-width over seeds, in bold where ahead of every other arm by the claims' rule."""
+    scores = cells(read_summary("model_families"), ["env", "complexity", "arm"],
+                   ["final_score"]).rename(columns=lambda c: c.replace("final_score", "v"))
+    scores["column"] = [f"{ENVS[e]} {c}: final score" for e, c in
+                        zip(scores["env"], scores["complexity"])]
+    accuracy = read_summary("model_families_accuracy")
+    accuracy = cells(accuracy[accuracy["step"] == accuracy["step"].max()], ["level", "arm"],
+                     ["accuracy"]).rename(columns=lambda c: c.replace("accuracy", "v"))
+    accuracy["column"] = [f"{ENVS[lv.split('-')[0]]} {lv.split('-')[1]}: 10-step bit accuracy"
+                          for lv in accuracy["level"]]
+    bins = read_summary("model_families_smoothing")
+    bins = bins[(bins["quantity"] == "reward") & (bins["active_ends"] == bins["num_pipes"] - 1)]
+    smooth = cells(bins, ["num_pipes", "arm"], ["predicted"]).rename(
+        columns=lambda c: c.replace("predicted", "v"))
+    smooth["column"] = [f"PanFlute {n}: reward predicted at {n - 1} ends (truth 0)"
+                        for n in smooth["num_pipes"]]
+    table = pd.concat([scores, accuracy, smooth], ignore_index=True)
+    columns = list(dict.fromkeys(table["column"]))
+    shown = {}
+    for column, at in table.groupby("column"):
+        lower = "predicted" in column  # less smoothing is better
+        ranked = at.assign(v_mean=-at["v_mean"]) if lower else at
+        best = ahead_of_all(ranked, "v")
+        for index, row in at.iterrows():
+            text = show(row, "v", 3)
+            shown[row["arm"], column] = f"**{text}**" if index == best else text
+    rows = [(FAMILY_ARMS[arm], [shown.get((arm, c), "") for c in columns])
+            for arm in FAMILY_ARMS if arm in set(table["arm"])]
+    return markdown("arm", columns, rows)
+
+
 TABLES = {
     "fig1": fig1,
     "fig1_sensitivity": fig1_sensitivity,
@@ -469,6 +523,7 @@ TABLES = {
     "paradigms": paradigms,
     "dyna_design": dyna_design,
     "dyna_design_offline": dyna_design_offline,
+    "model_families": model_families,
 }
 
 

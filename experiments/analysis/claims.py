@@ -502,6 +502,77 @@ SMOOTHING = Table("fig4_smoothing", "figure4_left.parquet")
 FROZEN = Table("fig4_frozen", "figure4_right.parquet")
 PARADIGMS = Table("paradigms", "paradigms.parquet")
 
+
+# ----------------------------------------------------------------------------- model families
+# Beyond the paper (issue 15, configs/experiment/model_families.yaml): tables that
+# scripts/model_families.py writes, one row per run and seed with the run's `arm`.
+
+FAMILIES = Table("model_families", "families.parquet")
+FAMILY_ACCURACY = Table("model_families", "accuracy.parquet")
+FAMILY_SMOOTHING = Table("model_families", "smoothing.parquet")
+
+
+def _arm_row(rows: pd.DataFrame, arm: str, value: str):
+    values = rows.loc[rows["arm"] == arm, value]
+    if values.empty:
+        return None
+    mean, half = mean_ci(values)
+    return {"agent": arm, "mean": mean, "ci95": half}
+
+
+def _ahead(a, b, lower: bool) -> bool:
+    return beats(_negated(a), _negated(b)) if lower else beats(a, b)
+
+
+def _compare(a, b, lower: bool) -> str:
+    for first, second in ((a, b), (b, a)):
+        if _ahead(first, second, lower):
+            return f"{NAMES.get(first['agent'], first['agent'])} ahead"
+    return "too small to tell"
+
+
+def arm_beats_arm(table: pd.DataFrame, winner: str, loser: str, value: str = "final_score",
+                  by=("env", "complexity"), lower: bool = False) -> tuple[str, str]:
+    """`winner` beats `loser` on `value` (per seed) by the rule at some cell of `by` (with
+    `lower`, a lower value is ahead); the measured text gives every cell's two intervals and
+    which is ahead, if either."""
+    if table.empty or "arm" not in table:
+        return NOT_RUN, "no runs"
+    shown, wins, cells = [], 0, 0
+    for key, rows in table.groupby(list(by)):
+        a, b = _arm_row(rows, winner, value), _arm_row(rows, loser, value)
+        if a is None or b is None:
+            continue
+        cells += 1
+        wins += _ahead(a, b, lower)
+        name = " ".join(str(NAMES.get(k, k)) for k in (key if isinstance(key, tuple) else (key,)))
+        shown.append(f"{name}: {_show(a)} vs {_show(b)} ({_compare(a, b, lower)})")
+    if not cells:
+        return NOT_RUN, f"no cell with both {winner} and {loser}"
+    return (PASS if wins else FAIL), "; ".join(shown)
+
+
+def accuracy_at_last_step(table: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
+    """Open-loop bit accuracy at the last step (10) of `winner`'s models beats `loser`'s
+    at some level."""
+    if table.empty or "step" not in table:
+        return NOT_RUN, "no accuracy table"
+    last = table[table["step"] == table["step"].max()]
+    return arm_beats_arm(last, winner, loser, value="accuracy", by=("level",))
+
+
+def ensemble_smooths_less(bins: pd.DataFrame) -> tuple[str, str]:
+    """At n-1 active ends (truth 0) the ensemble's predicted reward (member mean) is below
+    the single simple model's by the rule, on some PanFlute level run."""
+    if bins.empty or "arm" not in bins:
+        return NOT_RUN, "no smoothing table"
+    rows = bins[bins["quantity"] == "reward"]
+    below = rows[rows["active_ends"] == rows["num_pipes"] - 1]
+    verdict, measured = arm_beats_arm(below, "ensemble", "simple_model", value="predicted",
+                                      by=("num_pipes",), lower=True)
+    return verdict, f"predicted reward at n-1 active ends by pipes: {measured}"
+
+
 CLAIMS = (
     Claim(
         "All-Evaluation: DQN and both model agents succeed",
@@ -724,5 +795,53 @@ CLAIMS = CLAIMS + (
         "issue 14; Sutton & Barto 8.4",
         DYNA_DESIGN,
         partial(arm_beats, winner="simple_prioritized", loser="simple"),
+    ),
+)
+
+
+# ----------------------------------------------------------------------------- issue 15
+# The model-based families (configs/experiment/model_families.yaml).
+
+CLAIMS = CLAIMS + (
+    Claim(
+        "Beyond the paper: planning at decision time (MPC, random shooting) with the simple "
+        "model beats training Q on the same model's imagined data (the simple-model agent)",
+        "seeds (MPC; PETS)",
+        FAMILIES,
+        partial(arm_beats_arm, winner="mpc", loser="simple_model"),
+    ),
+    Claim(
+        "Beyond the paper: an ensemble of 5 simple models (trajectory sampling) beats one",
+        "seeds (PETS, ME-TRPO)",
+        FAMILIES,
+        partial(arm_beats_arm, winner="ensemble", loser="simple_model"),
+    ),
+    Claim(
+        "Beyond the paper: an ensemble smooths PanFlute's reward less than one simple model "
+        "(predicted reward at n-1 active ends, truth 0)",
+        "seeds (PETS) and Figure 4",
+        FAMILY_SMOOTHING,
+        ensemble_smooths_less,
+    ),
+    Claim(
+        "Beyond the paper: training the model on its own 5-step predictions makes 10-step "
+        "open-loop predictions more accurate",
+        "seeds (SLBO)",
+        FAMILY_ACCURACY,
+        partial(accuracy_at_last_step, winner="slbo", loser="simple_model"),
+    ),
+    Claim(
+        "Beyond the paper: training the model on its own 5-step predictions beats 1-step "
+        "training (final score)",
+        "seeds (SLBO)",
+        FAMILIES,
+        partial(arm_beats_arm, winner="slbo", loser="simple_model"),
+    ),
+    Claim(
+        "Beyond the paper: branched rollouts growing from 1 to 10 steps beat fixed 10-step "
+        "rollouts",
+        "seeds (MBPO)",
+        FAMILIES,
+        partial(arm_beats_arm, winner="mbpo", loser="simple_model"),
     ),
 )

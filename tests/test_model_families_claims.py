@@ -1,0 +1,79 @@
+"""The model-family claim judges (experiments/analysis/claims.py, end of CLAIMS) on
+hand-made tables, as scripts/model_families.py writes them; one test per verdict."""
+
+import pandas as pd
+
+from experiments.analysis import claims
+from experiments.analysis.claims import FAIL, NOT_RUN, PASS
+
+HIGH, LOW, MID = [10.0, 10.1, 9.9], [1.0, 1.1, 0.9], [5.0, 9.0, 1.0]  # MID overlaps both
+
+
+def families(*cells, value="final_score", by=("env", "complexity")) -> pd.DataFrame:
+    """cells: (cell key values, arm, values per seed) -> one row per seed."""
+    rows = []
+    for key, arm, values in cells:
+        for member, v in enumerate(values):
+            rows.append({**dict(zip(by, key)), "arm": arm, "member": member, value: v})
+    return pd.DataFrame(rows)
+
+
+def test_arm_beats_arm_passes_where_intervals_separate_at_some_level():
+    table = families((("panflute", 4), "mpc", HIGH), (("panflute", 4), "simple_model", LOW),
+                     (("procmaze", 2), "mpc", MID), (("procmaze", 2), "simple_model", LOW))
+    verdict, measured = claims.arm_beats_arm(table, "mpc", "simple_model")
+    assert verdict == PASS
+    assert "PanFlute 4: mpc 10 ± 0.25 vs simple 1 ± 0.25 (mpc ahead)" in measured
+    assert "ProcMaze 2: mpc 5 ± 9.9 vs simple 1 ± 0.25 (too small to tell)" in measured
+
+
+def test_arm_beats_arm_fails_when_too_small_to_tell_or_behind():
+    table = families((("panflute", 4), "ensemble", MID), (("panflute", 4), "simple_model", LOW),
+                     (("procmaze", 2), "ensemble", LOW), (("procmaze", 2), "simple_model", HIGH))
+    verdict, measured = claims.arm_beats_arm(table, "ensemble", "simple_model")
+    assert verdict == FAIL
+    assert "(too small to tell)" in measured and "(simple ahead)" in measured
+
+
+def test_arm_beats_arm_is_not_run_without_both_arms():
+    table = families((("panflute", 4), "mbpo", HIGH))
+    assert claims.arm_beats_arm(table, "mbpo", "simple_model")[0] == NOT_RUN
+    assert claims.arm_beats_arm(pd.DataFrame(), "mbpo", "simple_model")[0] == NOT_RUN
+
+
+def test_accuracy_is_judged_at_the_last_step_only():
+    rows = []
+    for step in (1, 10):  # ahead at step 1, behind at step 10: the last step decides
+        first, second = (HIGH, LOW) if step == 1 else (LOW, HIGH)
+        rows.append(families((("procmaze-2",), "slbo", first), (("procmaze-2",), "simple_model",
+                              second), value="accuracy", by=("level",)).assign(step=step))
+    table = pd.concat(rows, ignore_index=True)
+    verdict, measured = claims.accuracy_at_last_step(table, "slbo", "simple_model")
+    assert verdict == FAIL and "simple ahead" in measured
+    flipped = table.assign(step=11 - table["step"])
+    assert claims.accuracy_at_last_step(flipped, "slbo", "simple_model")[0] == PASS
+
+
+def bins(arm, predicted, ends, num_pipes=4):
+    return pd.DataFrame({"arm": arm, "quantity": "reward", "active_ends": ends,
+                         "num_pipes": num_pipes, "member": range(len(predicted)),
+                         "predicted": predicted})
+
+
+def test_ensemble_smooths_less_when_its_prediction_at_n_minus_1_is_lower():
+    table = pd.concat([
+        bins("ensemble", [0.1, 0.11, 0.09], 3), bins("simple_model", [0.5, 0.51, 0.49], 3),
+        bins("ensemble", [0.9, 0.9, 0.9], 4), bins("simple_model", [0.1, 0.1, 0.1], 4),
+    ])  # n = 4 ends decides nothing: only n - 1 = 3 is read
+    verdict, measured = claims.ensemble_smooths_less(table)
+    assert verdict == PASS and "ensemble ahead" in measured
+    swapped = table.assign(arm=table["arm"].map({"ensemble": "simple_model",
+                                                 "simple_model": "ensemble"}))
+    verdict, measured = claims.ensemble_smooths_less(swapped)
+    assert verdict == FAIL and "simple ahead" in measured
+    assert claims.ensemble_smooths_less(pd.DataFrame())[0] == NOT_RUN
+
+
+def test_the_family_claims_are_at_the_end_of_claims():
+    sources = [claim.reads for claim in claims.CLAIMS[-6:]]
+    assert {s.tree for s in sources} == {"model_families"}
