@@ -103,6 +103,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
         "figure4_right.parquet",
         "frozen_step member first_step reached predicted probe_ends budget num_pipes scale".split(),
     ),
+    "deepmdp_check": online_seeds,
 }
 
 
@@ -142,6 +143,7 @@ AGENTS = {
     "perfect_model": "perfect model",
     "gaussian_latent": "Gaussian latent",
     "categorical_latent": "categorical latent",
+    "deepmdp": "DeepMDP",
 }
 ENVS = {"procmaze": "ProcMaze", "buttongrid": "ButtonGrid", "panflute": "PanFlute",
         "opengrid": "OpenGrid"}  # fmt: skip
@@ -337,6 +339,13 @@ def fig4_right() -> str:
     return markdown("model frozen after", steps, rows)
 
 
+def deepmdp_check() -> str:
+    """ER, the simple model and deepmdp (experiment=deepmdp_check): final score and the mean
+    score over the whole run (how fast each learned)."""
+    measures = [("final_score", ""), ("whole_run_score", "mean over the whole run: ")]
+    return agents_by_level(read_summary("deepmdp_check"), measures, digits=3)
+
+
 TABLES = {
     "fig1": fig1,
     "fig1_sensitivity": fig1_sensitivity,
@@ -348,6 +357,7 @@ TABLES = {
     "ablation_spontaneous": ablation_spontaneous,
     "quickstart": quickstart,
     "fidelity": fidelity,
+    "deepmdp_check": deepmdp_check,
 }
 
 

@@ -268,7 +268,7 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 15
+    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 17
     bad = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
         capture_output=True, text=True,
@@ -386,6 +386,15 @@ def shown_cases():
     return shown, stats()
 
 
+def pair_cases(winner, loser):
+    """Ahead at PanFlute 4 (tied at 3) passes; tied at both fails."""
+    def cells(at_4):
+        return [("panflute", "high_data", size, agent, scores) for size, agent, scores in (
+            (3, winner, MID), (3, loser, MID), (4, winner, at_4), (4, loser, LOW))]
+
+    return stats(*cells(HIGH)), stats(*cells(MID))
+
+
 CASES = {  # the start of a claim's text: (passing table, failing table)
     "All-Evaluation": lambda: figure1_cases("all_evaluation"),
     "Path-to-Goal": lambda: figure1_cases("path_to_goal"),
@@ -402,6 +411,8 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "The Gaussian latent also smooths": smoothing_cases,
     "A model trained for an intermediate time": frozen_cases,
     "Smoothing decreases": frozen_cases,
+    "Beyond the paper (Gelada and Buckman)": lambda: pair_cases("simple_model", "deepmdp"),
+    "Beyond the paper: the DeepMDP": lambda: pair_cases("deepmdp", "er"),
 }
 
 
@@ -428,6 +439,17 @@ def test_claims_read_their_experiments_tables():
     reads = {c.reads for c in claims.CLAIMS}
     assert {r.tree for r in reads} == {
         "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
-        "fig4_smoothing", "fig4_frozen",
+        "fig4_smoothing", "fig4_frozen", "deepmdp_check",
     }  # fmt: skip
     assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads
+
+
+def test_ahead_at_some_level_says_ahead_behind_or_too_small_to_tell():
+    table = stats(*[("panflute", "high_data", size, agent, scores) for size, agent, scores in (
+        (3, "deepmdp", MID), (3, "er", LOW), (4, "deepmdp", LOW), (4, "er", HIGH),
+        (5, "deepmdp", HIGH), (5, "er", LOW))])
+    verdict, measured = claims.ahead_at_some_level(table, "panflute", "deepmdp", "er")
+    assert verdict == PASS
+    parts = measured.split("; ")
+    assert [p.rpartition("(")[2] for p in parts] == ["too small to tell)", "behind)", "ahead)"]
+    assert claims.ahead_at_some_level(table, "panflute", "simple_model", "er")[0] == NOT_RUN

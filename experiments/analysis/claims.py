@@ -31,6 +31,7 @@ NAMES = {
     "perfect_model": "perfect",
     "gaussian_latent": "Gaussian",
     "categorical_latent": "categorical",
+    "deepmdp": "DeepMDP",
     "procmaze": "ProcMaze",
     "buttongrid": "ButtonGrid",
     "panflute": "PanFlute",
@@ -366,6 +367,24 @@ def figure1_prediction(
     return _combine(parts, missing), "; ".join(shown)
 
 
+def ahead_at_some_level(stats, env: str, winner: str, loser: str, regime="high_data"):
+    """`winner` beats `loser` at some level of `env` run by both; each level is shown as
+    ahead, behind, or too small to tell (neither interval above the other)."""
+    levels = common_levels(stats, env, regime, [winner, loser])
+    if not levels:
+        return NOT_RUN, f"no {NAMES.get(env, env)} runs of {winner} beside {loser}"
+    shown, won = [], False
+    for size in levels:
+        at = dict(env=env, regime=regime, complexity=size)
+        w, lo = _row(stats, agent=winner, **at), _row(stats, agent=loser, **at)
+        if beats(w, lo):
+            outcome, won = "ahead", True
+        else:
+            outcome = "behind" if beats(lo, w) else "too small to tell"
+        shown.append(f"{NAMES[env]} {size}: {_show(w)} vs {_show(lo)} ({outcome})")
+    return (PASS if won else FAIL), "; ".join(shown)
+
+
 def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
     """The report: the rule, one table row per claim, where each source was read from."""
     lines = [
@@ -536,5 +555,20 @@ CLAIMS = (
         "Figure 4",
         FROZEN,
         smoothing_decreases,
+    ),
+    Claim(
+        "Beyond the paper (Gelada and Buckman): where every observation bit matters (PanFlute), "
+        "a DeepMDP needs more data than a model of the observations: the simple model beats "
+        "deepmdp at some PanFlute level",
+        "issue 13",
+        Runs("deepmdp_check"),
+        partial(ahead_at_some_level, env="panflute", winner="simple_model", loser="deepmdp"),
+    ),
+    Claim(
+        "Beyond the paper: the DeepMDP keeps a learned model's lead over ER: deepmdp beats ER "
+        "at some PanFlute level",
+        "issue 13",
+        Runs("deepmdp_check"),
+        partial(ahead_at_some_level, env="panflute", winner="deepmdp", loser="er"),
     ),
 )
