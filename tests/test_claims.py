@@ -387,12 +387,12 @@ def shown_cases():
 
 
 def pair_cases(winner, loser):
-    """Ahead at PanFlute 4 (tied at 3) passes; tied at both fails."""
-    def cells(at_4):
+    """Ahead at PanFlute 4 (tied at 3) passes; behind there fails."""
+    def cells(winner_4, loser_4):
         return [("panflute", "high_data", size, agent, scores) for size, agent, scores in (
-            (3, winner, MID), (3, loser, MID), (4, winner, at_4), (4, loser, LOW))]
+            (3, winner, MID), (3, loser, MID), (4, winner, winner_4), (4, loser, loser_4))]
 
-    return stats(*cells(HIGH)), stats(*cells(MID))
+    return stats(*cells(HIGH, LOW)), stats(*cells(LOW, HIGH))
 
 
 CASES = {  # the start of a claim's text: (passing table, failing table)
@@ -453,3 +453,7 @@ def test_ahead_at_some_level_says_ahead_behind_or_too_small_to_tell():
     parts = measured.split("; ")
     assert [p.rpartition("(")[2] for p in parts] == ["too small to tell)", "behind)", "ahead)"]
     assert claims.ahead_at_some_level(table, "panflute", "simple_model", "er")[0] == NOT_RUN
+    tied = table[table["complexity"] == 3]
+    assert claims.ahead_at_some_level(tied, "panflute", "deepmdp", "er")[0] == claims.TOO_SMALL
+    behind = table[table["complexity"] == 4]
+    assert claims.ahead_at_some_level(behind, "panflute", "deepmdp", "er")[0] == FAIL

@@ -18,6 +18,7 @@ import pandas as pd
 from experiments.results import mean_ci
 
 PASS, FAIL, NOT_RUN, NOT_JUDGED = "PASS", "FAIL", "NOT RUN", "NOT JUDGED"
+TOO_SMALL = "TOO SMALL TO TELL"  # a comparison the rule cannot separate either way (issue 13)
 RULE = (
     "A beats B when their 95% Student-t confidence intervals over seeds of final performance "
     "(the mean greedy score over the last 10% of evaluations; a diverged seed counts with its "
@@ -368,21 +369,23 @@ def figure1_prediction(
 
 
 def ahead_at_some_level(stats, env: str, winner: str, loser: str, regime="high_data"):
-    """`winner` beats `loser` at some level of `env` run by both; each level is shown as
-    ahead, behind, or too small to tell (neither interval above the other)."""
+    """`winner` beats `loser` at some level of `env` run by both: PASS; else `loser` beats
+    `winner` at some level: FAIL; else TOO SMALL TO TELL. Each level is shown as ahead,
+    behind, or too small to tell (neither interval above the other)."""
     levels = common_levels(stats, env, regime, [winner, loser])
     if not levels:
         return NOT_RUN, f"no {NAMES.get(env, env)} runs of {winner} beside {loser}"
-    shown, won = [], False
+    shown, won, lost = [], False, False
     for size in levels:
         at = dict(env=env, regime=regime, complexity=size)
         w, lo = _row(stats, agent=winner, **at), _row(stats, agent=loser, **at)
         if beats(w, lo):
             outcome, won = "ahead", True
         else:
+            lost = lost or beats(lo, w)
             outcome = "behind" if beats(lo, w) else "too small to tell"
         shown.append(f"{NAMES[env]} {size}: {_show(w)} vs {_show(lo)} ({outcome})")
-    return (PASS if won else FAIL), "; ".join(shown)
+    return (PASS if won else FAIL if lost else TOO_SMALL), "; ".join(shown)
 
 
 def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
@@ -401,7 +404,8 @@ def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
     lines += ["", "**Read from.**", ""]
     lines += [f"- {name}: {where}" for name, where in sources.items()]
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
-    lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in (PASS, FAIL, NOT_RUN, NOT_JUDGED))]
+    kinds = (PASS, FAIL, NOT_RUN, NOT_JUDGED, TOO_SMALL)
+    lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in kinds)]
     return "\n".join(lines) + "\n"
 
 
