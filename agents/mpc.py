@@ -48,7 +48,7 @@ def random_shooting(num_sequences: int, horizon: int, num_actions: int):
             def step(carry, inputs):
                 x, value, scale = carry
                 action, key = inputs
-                x, reward, continuation = model.transition(params, key, x, action)
+                x, reward, continuation, *_ = model.transition(params, key, x, action)
                 return (x, value + scale * reward, scale * q.discount * continuation), None
 
             ones = jnp.ones(num_sequences, jnp.float32)

@@ -120,6 +120,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "model_families_smoothing": table_of(
         "smoothing.parquet", "arm num_pipes quantity active_ends member predicted".split()
     ),
+    "deepmdp_check": online_seeds,
 }
 
 
@@ -159,6 +160,7 @@ AGENTS = {
     "perfect_model": "perfect model",
     "gaussian_latent": "Gaussian latent",
     "categorical_latent": "categorical latent",
+    "deepmdp": "DeepMDP",
 }
 ENVS = {"procmaze": "ProcMaze", "buttongrid": "ButtonGrid", "panflute": "PanFlute",
         "opengrid": "OpenGrid"}  # fmt: skip
@@ -507,6 +509,11 @@ def model_families() -> str:
     rows = [(FAMILY_ARMS[arm], [shown.get((arm, c), "") for c in columns])
             for arm in FAMILY_ARMS if arm in set(table["arm"])]
     return markdown("arm", columns, rows)
+def deepmdp_check() -> str:
+    """ER, the simple model and deepmdp (experiment=deepmdp_check): final score and the mean
+    score over the whole run (how fast each learned)."""
+    measures = [("final_score", ""), ("whole_run_score", "mean over the whole run: ")]
+    return agents_by_level(read_summary("deepmdp_check"), measures, digits=3)
 
 
 TABLES = {
@@ -524,6 +531,7 @@ TABLES = {
     "dyna_design": dyna_design,
     "dyna_design_offline": dyna_design_offline,
     "model_families": model_families,
+    "deepmdp_check": deepmdp_check,
 }
 
 

@@ -2,6 +2,7 @@
 target encoder's EMA, the collapse guard on a hand-made deterministic world, the model
 learning reward on PanFlute, the settings checks, and (slow) an agent that learns."""
 
+import functools
 import math
 
 import jax
@@ -80,7 +81,7 @@ def test_model_loss_is_the_objective_of_its_networks_and_the_target_gets_no_grad
     params = params._replace(target_encoder=model.init(jax.random.key(1)).encoder)
     data = ring()
 
-    @jax.jit
+    @functools.partial(jax.jit, compiler_options=FAST_COMPILE)
     def by_hand(params):
         z = model.encode(params.encoder, data.obs)
         reward, continuation = model.heads(params, z, data.action)
@@ -89,8 +90,9 @@ def test_model_loss_is_the_objective_of_its_networks_and_the_target_gets_no_grad
                          reward, continuation, data)
 
     expected = by_hand(params)
-    np.testing.assert_allclose(jax.jit(model.loss)(params, None, data), expected, rtol=1e-5)
-    grads = jax.jit(jax.grad(model.loss))(params, None, data)
+    loss = jax.jit(model.loss, compiler_options=FAST_COMPILE)(params, None, data)
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+    grads = jax.jit(jax.grad(model.loss), compiler_options=FAST_COMPILE)(params, None, data)
     assert all((g == 0).all() for g in jax.tree.leaves(grads.target_encoder))
     assert any((g != 0).any() for g in jax.tree.leaves(grads.encoder))
 
@@ -107,7 +109,8 @@ def test_target_encoder_moves_by_exactly_the_ema_rule():
     old_target = model.init(jax.random.key(1)).encoder
     params = params._replace(target_encoder=old_target)
     trained, _ = jax.jit(lambda t: models.train_step(
-        t, model.loss, 1e-2, None, ring(), after_step=model.after_step))(
+        t, model.loss, 1e-2, None, ring(), after_step=model.after_step),
+        compiler_options=FAST_COMPILE)(
         models.start_training(params))
     new = trained.params
     for old_t, old_e, new_e, new_t in zip(*(jax.tree.leaves(p) for p in (
@@ -116,7 +119,8 @@ def test_target_encoder_moves_by_exactly_the_ema_rule():
         expected = (1 - rate) * np.asarray(old_t, np.float64) + rate * np.asarray(new_e, np.float64)
         np.testing.assert_allclose(new_t, expected, rtol=1e-6, atol=1e-7)
     # the other networks are Adam's alone: no after_step, the same params but the target
-    plain, _ = jax.jit(lambda t: models.train_step(t, model.loss, 1e-2, None, ring()))(
+    plain, _ = jax.jit(lambda t: models.train_step(t, model.loss, 1e-2, None, ring()),
+                       compiler_options=FAST_COMPILE)(
         models.start_training(params))
     for a, b in zip(jax.tree.leaves(plain.params[:4]), jax.tree.leaves(new[:4])):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
@@ -169,7 +173,7 @@ def test_latents_do_not_collapse_while_the_transition_loss_falls():
         z = model.encode(p.encoder, states)
         return jnp.mean((z - z.mean(axis=0)) ** 2)
 
-    @jax.jit
+    @functools.partial(jax.jit, compiler_options=FAST_COMPILE)
     def train(trained):
         def step(trained, _):
             trained, _ = models.train_step(trained, model.loss, 1e-3, None, data,
@@ -188,6 +192,7 @@ def test_latents_do_not_collapse_while_the_transition_loss_falls():
 # ----------------------------------------------------------------------------- learning
 
 
+@pytest.mark.slow  # makes 4,096 PanFlute transitions and trains 400 steps (about 15 s quiet)
 def test_model_learns_panflute_reward_without_a_decoder():
     """Trained on random-policy PanFlute 3 transitions (networks of 32, step 1e-3, 400 steps
     of 32), the model's reward error on held-out transitions falls well below that of the
@@ -200,7 +205,7 @@ def test_model_learns_panflute_reward_without_a_decoder():
     data, held_out = (jax.tree.map(lambda x: x[part], runs)
                       for part in (slice(0, 3584), slice(3584, None)))
 
-    @jax.jit
+    @functools.partial(jax.jit, compiler_options=FAST_COMPILE)
     def train(trained, key):
         def step(trained, key):
             batch = jax.tree.map(lambda x: x[jax.random.randint(key, (32,), 0, 3584)], data)

@@ -239,7 +239,7 @@ def test_branched_rollouts_restart_every_length_steps_and_keep_the_budget():
 
     restarts = dyna.branches(starts, jnp.int32(3), 10, 2)
     batch = rollout(jax.random.key(1), q, learner, restarts[1][0], lambda x: x, transition, 10,
-                    True, restarts)
+                    True, restarts=restarts)
     obs = np.asarray(batch.obs).reshape(10, 2, 2)
     steps = np.arange(10)
     for r in range(2):

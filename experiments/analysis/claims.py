@@ -32,6 +32,7 @@ NAMES = {
     "perfect_model": "perfect",
     "gaussian_latent": "Gaussian",
     "categorical_latent": "categorical",
+    "deepmdp": "DeepMDP",
     "procmaze": "ProcMaze",
     "buttongrid": "ButtonGrid",
     "panflute": "PanFlute",
@@ -365,6 +366,26 @@ def figure1_prediction(
         shown.append(f"{agent} {'succeeds' if row['succeeded'] else 'fails'}{worst}")
     shown += [f"{agent}: not run" for agent in missing]
     return _combine(parts, missing), "; ".join(shown)
+
+
+def ahead_at_some_level(stats, env: str, winner: str, loser: str, regime="high_data"):
+    """`winner` beats `loser` at some level of `env` run by both: PASS; else `loser` beats
+    `winner` at some level: FAIL; else TOO SMALL TO TELL. Each level is shown as ahead,
+    behind, or too small to tell (neither interval above the other)."""
+    levels = common_levels(stats, env, regime, [winner, loser])
+    if not levels:
+        return NOT_RUN, f"no {NAMES.get(env, env)} runs of {winner} beside {loser}"
+    shown, won, lost = [], False, False
+    for size in levels:
+        at = dict(env=env, regime=regime, complexity=size)
+        w, lo = _row(stats, agent=winner, **at), _row(stats, agent=loser, **at)
+        if beats(w, lo):
+            outcome, won = "ahead", True
+        else:
+            lost = lost or beats(lo, w)
+            outcome = "behind" if beats(lo, w) else "too small to tell"
+        shown.append(f"{NAMES[env]} {size}: {_show(w)} vs {_show(lo)} ({outcome})")
+    return (PASS if won else FAIL if lost else TOO_SMALL), "; ".join(shown)
 
 
 def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
@@ -843,5 +864,27 @@ CLAIMS = CLAIMS + (
         "seeds (MBPO)",
         FAMILIES,
         partial(arm_beats_arm, winner="mbpo", loser="simple_model"),
+    ),
+)
+
+
+# ----------------------------------------------------------------------------- issue 13, deepmdp
+# The DeepMDP agent beside ER and the simple model (configs/experiment/deepmdp_check.yaml).
+
+CLAIMS = CLAIMS + (
+    Claim(
+        "Beyond the paper (Gelada and Buckman): where every observation bit matters (PanFlute), "
+        "a DeepMDP needs more data than a model of the observations: the simple model beats "
+        "deepmdp at some PanFlute level",
+        "issue 13",
+        Runs("deepmdp_check"),
+        partial(ahead_at_some_level, env="panflute", winner="simple_model", loser="deepmdp"),
+    ),
+    Claim(
+        "Beyond the paper: the DeepMDP keeps a learned model's lead over ER: deepmdp beats ER "
+        "at some PanFlute level",
+        "issue 13",
+        Runs("deepmdp_check"),
+        partial(ahead_at_some_level, env="panflute", winner="deepmdp", loser="er"),
     ),
 )

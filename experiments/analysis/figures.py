@@ -73,6 +73,7 @@ AGENTS = {  # display name and colour, in the paper's order
     "gaussian_latent": ("Gaussian latent", "tab:red"),
     "categorical_latent": ("categorical latent", "tab:purple"),
     "dyna_mix": ("dyna mix", "tab:brown"),
+    "deepmdp": ("DeepMDP", "tab:olive"),
 }
 ENVS = {
     "procmaze": "ProcMaze: grid size",
