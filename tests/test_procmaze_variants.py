@@ -179,3 +179,34 @@ def test_perfect_model_runs_on_the_variants():
     )
     assert all(np.isfinite(np.asarray(v, float)).all() for v in metrics.values())
     assert np.shape(metrics["td_loss"]) == (2,)
+
+
+@pytest.mark.parametrize("scale, agents, sizes, seeds", [
+    ("paper", ["er", "simple_model", "categorical_latent", "perfect_model"], [4, 6], 30),
+    ("cpu", ["er", "simple_model", "perfect_model"], [4], 5),
+])  # fmt: skip
+def test_every_paradigms_online_member_builds_its_variant(scale, agents, sizes, seeds):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from experiments import config
+
+    def composed(overrides, hydra_config=False):
+        with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+            return compose("config", overrides=overrides, return_hydra_config=hydra_config)
+
+    base = ["experiment=paradigms_online", f"scale={scale}"]
+    params = OmegaConf.to_container(composed(base, True).hydra.sweeper.params, resolve=True)
+    params = {key: str(value).split(",") for key, value in params.items()}
+    assert params == {"agent": agents, "env.grid_size": [str(n) for n in sizes],
+                      "maze": ["plain", "gps", "iid16", "counter16"]}  # fmt: skip
+    expected = {"plain": (False, 0, "iid"), "gps": (True, 0, "iid"),
+                "iid16": (False, 16, "iid"), "counter16": (False, 16, "counter")}  # fmt: skip
+    for maze, (gps, distractors, kind) in expected.items():
+        cfg = composed([*base, f"maze={maze}", f"agent={agents[0]}", f"env.grid_size={sizes[-1]}"])
+        job = config.build(cfg)
+        env = job.env
+        assert (env.name, env.grid_size, env.gps, env.distractors, env.distractor_kind) == (
+            "procmaze", sizes[-1], gps, distractors, kind
+        )
+        assert job.num_seeds == seeds and cfg.results_root == "results/paradigms_online"
