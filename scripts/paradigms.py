@@ -23,6 +23,8 @@ from experiments import results  # noqa: E402
 
 TABLE = "paradigms.parquet"
 AGENTS = ("dqn", "model_1step", "model_10step")
+ORDER = ("network", "linear", "tabular", "network_gps", "linear_gps", "network_iid8",
+         "network_counter8", "linear_iid8", "linear_counter8")  # fmt: skip
 COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", "coverage",
            "member", "fraction_optimal", "succeeded", "max_abs_q_gap", "q_steps", "scale"]  # fmt: skip
 
@@ -78,7 +80,8 @@ def figure(seeds: pd.DataFrame, title: str):
     """Mean fraction of evaluation cells optimal (95% CI over seeds) per case and agent,
     one panel per coverage."""
     coverages = list(dict.fromkeys(seeds["coverage"]))
-    cases = list(dict.fromkeys(seeds["case"]))
+    present = set(seeds["case"])
+    cases = [c for c in ORDER if c in present] + sorted(present - set(ORDER))
     fig, axes = plt.subplots(1, len(coverages), figsize=(5.5 * len(coverages), 0.45 * len(cases) + 1.5),
                              sharey=True, squeeze=False)  # fmt: skip
     height = 0.8 / len(AGENTS)

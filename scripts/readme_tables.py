@@ -357,7 +357,7 @@ def fig4_right() -> str:
 
 
 PARADIGM_CASES = {  # issue 13's cases in the README's order
-    "network": "network (Figure 1)", "linear": "linear", "tabular": "tabular",
+    "network": "network (plain)", "linear": "linear", "tabular": "tabular",
     "network_gps": "network + 4 GPS bits", "linear_gps": "linear + 4 GPS bits",
     "network_iid8": "network + 8 iid bits", "network_counter8": "network + 8-bit counter",
     "linear_iid8": "linear + 8 iid bits", "linear_counter8": "linear + 8-bit counter",

@@ -133,6 +133,7 @@ def test_q_gaps_by_hand():
     ]
 
 
+@pytest.mark.slow  # compiles four offline phases (about 25 s on the shared cores)
 def test_a_tiny_tabular_run_with_gps_bits():
     settings = OfflineSettings(4, 4, 2, (8,), 32, 1e-2, 2, learner="tabular", gps=True)
     hyper = dqn.Hyper(jnp.full(2, 1e-2), jnp.full(2, 1.0))

@@ -2,6 +2,7 @@
 bit for bit; the GPS bits point along the true shortest path; distractors change neither
 reward, termination nor the task bits; the perfect model still runs on the variants."""
 
+import functools
 import hashlib
 from collections import deque
 
@@ -41,8 +42,14 @@ def trace(env, key=jax.random.key(13), episodes=8, steps=40):
     return jax.jit(jax.vmap(episode))(jax.random.split(key, episodes))
 
 
+@functools.lru_cache(maxsize=None)
+def default_trace(grid_size: int):
+    """The default env's trace, compiled once for the tests that compare against it."""
+    return trace(envs.ProcMaze(grid_size=grid_size))
+
+
 def test_defaults_are_todays_environment():
-    out = trace(envs.ProcMaze(grid_size=5))
+    out = default_trace(5)
     digest = hashlib.sha256(b"".join(np.asarray(x).tobytes() for x in out)).hexdigest()
     assert digest == GOLDEN
     assert envs.ProcMaze(grid_size=5).obs_size == 100
@@ -126,9 +133,9 @@ def test_following_gps_reaches_goal_in_bfs_steps(n):
 def test_distractors_change_nothing_of_the_task(kind):
     """Same keys, same actions (spontaneous teleports on): the maze bits, rewards and
     terminals are the same with and without 6 distractor bits (and GPS bits)."""
-    plain = trace(envs.ProcMaze(grid_size=4))
-    varied = trace(envs.ProcMaze(grid_size=4, gps=True, distractors=6, distractor_kind=kind))
-    task = 4 * 16
+    plain = default_trace(5)
+    varied = trace(envs.ProcMaze(grid_size=5, gps=True, distractors=6, distractor_kind=kind))
+    task = 4 * 25
     np.testing.assert_array_equal(np.asarray(plain[0]), np.asarray(varied[0][:, :task]))
     np.testing.assert_array_equal(np.asarray(plain[1]), np.asarray(varied[1][..., :task]))
     np.testing.assert_array_equal(np.asarray(plain[2]), np.asarray(varied[2]))
@@ -179,3 +186,34 @@ def test_perfect_model_runs_on_the_variants():
     )
     assert all(np.isfinite(np.asarray(v, float)).all() for v in metrics.values())
     assert np.shape(metrics["td_loss"]) == (2,)
+
+
+@pytest.mark.parametrize("scale, agents, sizes, seeds", [
+    ("paper", ["er", "simple_model", "categorical_latent", "perfect_model"], [4, 6], 30),
+    ("cpu", ["er", "simple_model", "perfect_model"], [4], 5),
+])  # fmt: skip
+def test_every_paradigms_online_member_builds_its_variant(scale, agents, sizes, seeds):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from experiments import config
+
+    def composed(overrides, hydra_config=False):
+        with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+            return compose("config", overrides=overrides, return_hydra_config=hydra_config)
+
+    base = ["experiment=paradigms_online", f"scale={scale}"]
+    params = OmegaConf.to_container(composed(base, True).hydra.sweeper.params, resolve=True)
+    params = {key: str(value).split(",") for key, value in params.items()}
+    assert params == {"agent": agents, "env.grid_size": [str(n) for n in sizes],
+                      "maze": ["plain", "gps", "iid16", "counter16"]}  # fmt: skip
+    expected = {"plain": (False, 0, "iid"), "gps": (True, 0, "iid"),
+                "iid16": (False, 16, "iid"), "counter16": (False, 16, "counter")}  # fmt: skip
+    for maze, (gps, distractors, kind) in expected.items():
+        cfg = composed([*base, f"maze={maze}", f"agent={agents[0]}", f"env.grid_size={sizes[-1]}"])
+        job = config.build(cfg)
+        env = job.env
+        assert (env.name, env.grid_size, env.gps, env.distractors, env.distractor_kind) == (
+            "procmaze", sizes[-1], gps, distractors, kind
+        )
+        assert job.num_seeds == seeds and cfg.results_root == "results/paradigms_online"
