@@ -189,8 +189,8 @@ def test_perfect_model_runs_on_the_variants():
 
 
 @pytest.mark.parametrize("scale, agents, sizes, seeds", [
-    ("paper", ["er", "simple_model", "categorical_latent", "perfect_model"], [4, 6], 30),
-    ("cpu", ["er", "simple_model", "perfect_model"], [4], 5),
+    ("paper", ["er", "simple_model", "categorical_latent", "deepmdp", "perfect_model"], [4, 6], 30),
+    ("cpu", ["er", "simple_model", "deepmdp", "perfect_model"], [4], 5),
 ])  # fmt: skip
 def test_every_paradigms_online_member_builds_its_variant(scale, agents, sizes, seeds):
     from hydra import compose, initialize_config_dir
