@@ -213,6 +213,7 @@ def observe_and_update(agent, env):
     return run(jax.random.key(0))
 
 
+@pytest.mark.slow  # a whole agent's update compiled: 20-40 s on the shared 2-core machine
 def test_model_horizon_trains_the_agent():
     env = procmaze()
     state, updated, metrics = observe_and_update(
@@ -275,6 +276,7 @@ def test_branched_rollouts_restart_every_length_steps_and_keep_the_budget():
     assert batch.weight.shape == (20,) and np.all(np.asarray(batch.weight) == 1.0)
 
 
+@pytest.mark.slow  # two whole agents' updates compiled: about 40 s on the shared 2 cores
 def test_a_schedule_runs_in_the_simple_model_and_dyna_mix():
     env = procmaze()
     for name in ("simple_model", "dyna_mix"):
