@@ -150,8 +150,8 @@ def imagined(
     checks.boolean("agent.frozen", frozen)
     checks.positive_int("agent.model_horizon", model_horizon)
     if model_horizon > 1 and model.sequence_loss is None:
-        raise ValueError(f"agent.model_horizon must be 1 for this model (only the simple model "
-                         "trains on multi-step predictions); got {model_horizon}.")
+        raise ValueError("agent.model_horizon must be 1 for this model (only the simple model "
+                         f"trains on multi-step predictions); got {model_horizon}.")
     check_schedule(rollout_schedule, rollout_length)
     separate = separate_starts and num_rollouts != model_batch_size
     # a schedule restarts rows up to rollout_length times: one start per imagined transition

@@ -20,17 +20,15 @@ per-member throughput relative to the first width given for the same agent.
 import argparse
 import time
 
-import yaml
-
 import jax
 import jax.numpy as jnp
+import yaml
 
 import agents
 import envs
 from agents import dqn
 from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime
-
 
 # Settings beyond the paper that change an agent's work per step (README, "Beyond the paper:
 # model-based families"); mpc is a registered agent.

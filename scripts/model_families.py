@@ -2,7 +2,8 @@
 results tree only: the tables behind the README's section and claims, and its figure.
 
 PYTHONPATH=. python scripts/model_families.py results/model_families
-python scripts/model_families.py results/model_families --figure results/figures/model_families_cpu.png
+PYTHONPATH=. python scripts/model_families.py results/model_families \
+    --figure results/figures/model_families_cpu.png
 
 Writes into the tree: families.parquet (per run and seed: the arm, the level, the final
 score, the mean score over the whole run), accuracy.parquet (per run, seed and step 1..10:
