@@ -1,8 +1,9 @@
 """The model-based families experiment (configs/experiment/model_families.yaml), from its
 results tree only: the tables behind the README's section and claims, and its figure.
 
-python scripts/model_families.py results/model_families
-python scripts/model_families.py results/model_families --figure results/figures/model_families_cpu.png
+PYTHONPATH=. python scripts/model_families.py results/model_families
+PYTHONPATH=. python scripts/model_families.py results/model_families \
+    --figure results/figures/model_families_cpu.png
 
 Writes into the tree: families.parquet (per run and seed: the arm, the level, the final
 score, the mean score over the whole run), accuracy.parquet (per run, seed and step 1..10:
@@ -27,7 +28,7 @@ ARMS = {  # configs/family/: the arm's label
     "er": "ER",
     "simple_model": "simple model",
     "ensemble": "ensemble (K=5)",
-    "mpc": "MPC (32 x 5)",
+    "mpc": "MPC (16 x 3)",
     "slbo": "multi-step (k=5)",
     "mbpo": "branched (1->10)",
 }
@@ -72,7 +73,9 @@ def accuracy(tree: Path, step: int) -> pd.DataFrame:
 def smoothed(tree: Path, step: int) -> pd.DataFrame:
     tables = []
     for run_dir in sorted(tree.glob("*panflute*")):
-        table = smoothing.smoothing_table(run_dir, step=step)
+        if arm_of(run_dir.name) == "er":  # no model
+            continue
+        table = smoothing.smoothing_table(run_dir, step=step, num_envs=32, num_steps=500)
         if not table.empty:
             tables.append(table.assign(arm=arm_of(run_dir.name)))
     if not tables:

@@ -471,7 +471,7 @@ FAMILY_ARMS = {  # configs/family/
     "er": "ER",
     "simple_model": "simple model",
     "ensemble": "ensemble of 5 (trajectory sampling)",
-    "mpc": "MPC, random shooting (32 sequences x 5 steps)",
+    "mpc": "MPC, random shooting (16 sequences x 3 steps)",
     "slbo": "simple model, 5-step model training",
     "mbpo": "simple model, branched rollouts 1 -> 10 steps",
 }

@@ -24,6 +24,13 @@ from experiments import config
 from experiments.analysis.multistep import open_loop_accuracy
 
 HIDDEN = (8,)
+# Each program here runs once on tiny inputs, so compile time is what costs: skip XLA's
+# backend optimizations (semantics unchanged), as tests/test_agent_contract.py does.
+FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+
+
+def fast(fn):
+    return jax.jit(fn, compiler_options=FAST_COMPILE)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -66,15 +73,24 @@ def test_ensemble_members_differ_and_each_trains_on_its_own_bootstrap():
     data = batch_of(env, 32, jax.random.key(1))
     data = data._replace(reward=jnp.arange(32.0))  # so that resamples differ in loss
     key = jax.random.key(2)
-    # by hand: member k's loss on data resampled by its own indices
-    expected = 0.0
-    for k, member_key in enumerate(jax.random.split(key, 3)):
-        resample_key, loss_key = jax.random.split(member_key)
-        index = jax.random.randint(resample_key, (32,), 0, 32)
-        one = jax.tree.map(lambda p: p[k], params)
-        expected += member.loss(one, loss_key, jax.tree.map(lambda x: x[index], data))
-        assert len(set(np.asarray(index).tolist())) < 32  # a bootstrap repeats transitions
-    np.testing.assert_allclose(model.loss(params, key, data), expected, rtol=1e-5)
+
+    @fast
+    def by_hand(params, data):
+        # member k's loss on data resampled by its own indices
+        expected, indices = 0.0, []
+        for k, member_key in enumerate(jax.random.split(key, 3)):
+            resample_key, loss_key = jax.random.split(member_key)
+            index = jax.random.randint(resample_key, (32,), 0, 32)
+            one = jax.tree.map(lambda p: p[k], params)
+            expected += member.loss(one, loss_key, jax.tree.map(lambda x: x[index], data))
+            indices.append(index)
+        return expected, model.loss(params, key, data), jnp.stack(indices)
+
+    expected, loss, indices = by_hand(params, data)
+    for index in np.asarray(indices):
+        assert len(set(index.tolist())) < 32  # a bootstrap repeats transitions
+    assert len({tuple(index) for index in np.asarray(indices).tolist()}) == 3  # its own
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
 
 
 @pytest.mark.parametrize("sampling", ["step", "rollout"])
@@ -83,10 +99,9 @@ def test_ensemble_rollouts_take_each_row_from_one_member(sampling):
     model = simple_model(env, HIDDEN, ensemble_size=4, ensemble_sampling=sampling)
     params = constant_rewards(model.init(jax.random.key(0)), jnp.arange(4.0))
     x = batch_of(env, 400, jax.random.key(1))
-    rewards = np.stack([
-        np.asarray(model.transition(params, jax.random.key(s), x.obs, x.action)[1])
-        for s in range(3)
-    ])  # (calls, rows)
+    transition = fast(jax.vmap(model.transition, in_axes=(None, 0, None, None)))
+    rewards = np.asarray(transition(params, jax.random.split(jax.random.key(3), 3), x.obs,
+                                    x.action)[1])  # (calls, rows)
     np.testing.assert_allclose(rewards, np.round(rewards), atol=1e-5)  # one member's reward
     if sampling == "rollout":
         np.testing.assert_allclose(rewards, np.broadcast_to(np.arange(400) % 4, (3, 400)),
@@ -164,35 +179,48 @@ def test_sequence_loss_of_one_step_is_the_loss_and_later_steps_count_where_valid
     model = SimpleModel(env.obs_size, env.num_actions, HIDDEN)
     params = model.init(jax.random.key(0))
     data = batch_of(env, 6, jax.random.key(1))
-    runs = jax.tree.map(lambda x: x[:, None], data)
-    one = model.sequence_loss(params, jax.random.key(2), (runs, jnp.ones((6, 1))))
-    np.testing.assert_allclose(one, model.loss(params, None, data), rtol=1e-6)
-    two = jax.tree.map(lambda x: jnp.stack([x, x], axis=1), data)
-    masked = model.sequence_loss(params, jax.random.key(2), (two, jnp.array([[1.0, 0.0]] * 6)))
+
+    @fast
+    def losses(params, data):
+        key = jax.random.key(2)
+        runs = jax.tree.map(lambda x: x[:, None], data)
+        one = model.sequence_loss(params, key, (runs, jnp.ones((6, 1))))
+        two = jax.tree.map(lambda x: jnp.stack([x, x], axis=1), data)
+        masked = model.sequence_loss(params, key, (two, jnp.array([[1.0, 0.0]] * 6)))
+        both, grads = jax.value_and_grad(model.sequence_loss)(params, key, (two, jnp.ones((6, 2))))
+        return model.loss(params, None, data), one, masked, both, grads
+
+    loss, one, masked, both, grads = losses(params, data)
+    np.testing.assert_allclose(one, loss, rtol=1e-6)
     np.testing.assert_allclose(masked, one, rtol=1e-6)
-    both = model.sequence_loss(params, jax.random.key(2), (two, jnp.ones((6, 2))))
     assert not np.isclose(both, one)  # step 2 is predicted from sampled bits, not the real
-    grads = jax.grad(model.sequence_loss)(params, jax.random.key(2), (two, jnp.ones((6, 2))))
     assert all(np.isfinite(g).all() for g in jax.tree.leaves(grads))
 
 
+def observe_and_update(agent, env):
+    """Init, observe 16 random steps of `env`, one update: (state before it, after, metrics)."""
+
+    @fast
+    def run(key):
+        from experiments.evaluation import random_transitions
+
+        init_key, data_key, update_key = jax.random.split(key, 3)
+        data = random_transitions(env, data_key, num_envs=1, num_steps=16)
+        state = agent.init(init_key, dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0)))
+        state = jax.lax.scan(lambda s, t: (agent.observe(s, t), None), state, data)[0]
+        return (state, *agent.update(state, update_key))
+
+    return run(jax.random.key(0))
+
+
+@pytest.mark.slow  # a whole agent's update compiled: 20-40 s on the shared 2-core machine
 def test_model_horizon_trains_the_agent():
     env = procmaze()
-    agent = agents.make("simple_model", env, hidden=HIDDEN, model_horizon=3)
-    data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]),
-                        jax.vmap(lambda k: _episode(env, k))(jax.random.split(jax.random.key(0), 4)))
-    state = agent.init(jax.random.key(1), dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0)))
-    state = jax.lax.scan(lambda s, t: (agent.observe(s, t), None), state, data)[0]
-    updated, metrics = jax.jit(agent.update)(state, jax.random.key(2))
+    state, updated, metrics = observe_and_update(
+        agents.make("simple_model", env, hidden=HIDDEN, model_horizon=3), env)
     assert np.isfinite(metrics["model_loss"])
     assert not np.array_equal(jax.tree.leaves(updated.model.params)[0],
                               jax.tree.leaves(state.model.params)[0])
-
-
-def _episode(env, key, steps=16):
-    from experiments.evaluation import random_transitions
-
-    return random_transitions(env, key, num_envs=1, num_steps=steps)
 
 
 def test_open_loop_accuracy_of_a_model_that_predicts_no_change():
@@ -248,14 +276,12 @@ def test_branched_rollouts_restart_every_length_steps_and_keep_the_budget():
     assert batch.weight.shape == (20,) and np.all(np.asarray(batch.weight) == 1.0)
 
 
+@pytest.mark.slow  # two whole agents' updates compiled: about 40 s on the shared 2 cores
 def test_a_schedule_runs_in_the_simple_model_and_dyna_mix():
     env = procmaze()
     for name in ("simple_model", "dyna_mix"):
         agent = agents.make(name, env, hidden=HIDDEN, rollout_schedule=[0, 4, 1, 10])
-        state = agent.init(jax.random.key(1), dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0)))
-        data = _episode(env, jax.random.key(0))
-        state = jax.lax.scan(lambda s, t: (agent.observe(s, t), None), state, data)[0]
-        _, metrics = jax.jit(agent.update)(state, jax.random.key(2))
+        metrics = observe_and_update(agent, env)[2]
         assert float(metrics["rollout_length"]) == 1.0  # no Q update yet: min_length
 
 
@@ -283,13 +309,16 @@ def test_random_shooting_takes_the_first_action_of_the_best_sequence():
         hyper = dqn.Hyper(jnp.float32(1e-3), jnp.float32(temperature))
         return dyna.AgentState(learner._replace(hyper=hyper), None, models.Trained(None, None))
 
-    keys = jax.random.split(jax.random.key(1), 400)
-    greedy = jax.vmap(lambda k: act(state(1.0), obs, k, True))(keys)
+    @fast
+    def actions(keys):
+        return (jax.vmap(lambda k: act(state(1.0), obs, k, True))(keys),
+                jax.vmap(lambda k: act(state(1e-3), obs, k, False))(keys),
+                jax.vmap(lambda k: act(state(1e6), obs, k, False))(keys))
+
+    greedy, cold, hot = actions(jax.random.split(jax.random.key(1), 400))
     assert np.all(np.asarray(greedy) == env.num_actions - 1)
-    cold = jax.vmap(lambda k: act(state(1e-3), obs, k, False))(keys)
     assert np.all(np.asarray(cold) == env.num_actions - 1)
-    hot = np.bincount(np.asarray(jax.vmap(lambda k: act(state(1e6), obs, k, False))(keys)),
-                      minlength=4)
+    hot = np.bincount(np.asarray(hot), minlength=4)
     assert np.all(np.abs(hot - 100) < 60), hot  # 400 draws of 4: sd 8.7, 6.9 sd either side
 
 
@@ -322,6 +351,7 @@ def test_mpc_config_builds():
     config.make_agent(cfg, procmaze())
 
 
+@pytest.mark.slow  # a Hydra process start: about 9 s on the 2-core machine
 def test_bad_setting_through_the_cli_exits_2_and_writes_nothing(tmp_path):
     run_dir = tmp_path / "run"
     result = subprocess.run(
@@ -334,3 +364,41 @@ def test_bad_setting_through_the_cli_exits_2_and_writes_nothing(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["error: agent.horizon must be a positive integer; got 0."], lines
     assert not run_dir.exists()
+
+
+# ----------------------------------------------------------------------------- the experiment
+
+FAMILY_SETTINGS = {  # arm: (agent, settings it must carry)
+    "er": ("er", {}),
+    "simple_model": ("simple_model", {"ensemble_size": 1, "model_horizon": 1,
+                                      "rollout_schedule": None}),
+    "ensemble": ("simple_model", {"ensemble_size": 5, "ensemble_sampling": "step"}),
+    "mpc": ("mpc", {"planner": "random_shooting", "num_sequences": 16, "horizon": 3}),
+    "slbo": ("simple_model", {"model_horizon": 5}),
+    "mbpo": ("simple_model", {"rollout_schedule": [0, 4000, 1, 10]}),
+}
+
+
+@pytest.mark.parametrize("scale, seeds, hidden", [("cpu", 5, [64, 64]),
+                                                  ("paper", 30, [200, 200, 200])])
+def test_the_experiment_builds_every_arm_with_its_settings(scale, seeds, hidden):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    def composed(overrides, **kwargs):
+        with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+            return compose("config", overrides=overrides, **kwargs)
+
+    base = ["experiment=model_families", f"scale={scale}"]
+    params = OmegaConf.to_container(composed(base, return_hydra_config=True).hydra.sweeper.params,
+                                    resolve=True)
+    assert params["+family"].split(",") == list(FAMILY_SETTINGS)
+    for family, (name, settings) in FAMILY_SETTINGS.items():
+        for level in params["level"].split(","):
+            cfg = config.apply_level(composed([*base, f"+family={family}", f"level={level}"]))
+            assert cfg.agent.name == name and list(cfg.agent.hidden) == hidden
+            for key, value in settings.items():
+                assert OmegaConf.to_container(cfg.agent, resolve=True)[key] == value
+            job = config.build(cfg)
+            assert job.num_seeds == seeds
+            assert list(cfg.save_at) == [int(1_000_000 * cfg.scale.steps_fraction)]
