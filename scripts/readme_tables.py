@@ -371,6 +371,8 @@ def dyna_design() -> str:
     levels = sorted({(e, c) for e, c in zip(table["env"], table["complexity"])})
     rows = []
     for arm, (label, base) in DYNA_ARMS.items():
+        if arm not in set(table["dyna_arm"]):
+            continue  # an arm the run left out (the cpu budget's)
         shown = []
         for env, size in levels:
             at = table[(table["env"] == env) & (table["complexity"] == size)].set_index("dyna_arm")
