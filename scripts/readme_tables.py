@@ -428,9 +428,10 @@ TABLES = {
     "ablation_spontaneous": ablation_spontaneous,
     "quickstart": quickstart,
     "fidelity": fidelity,
-    "dyna_design": dyna_design,
-    "dyna_design_offline": dyna_design_offline,
 }
+# Issue 14's tables, ready for when their summaries exist (the cpu runs did not finish in the
+# session that added them): move each into TABLES together with its README block.
+PENDING_TABLES = {"dyna_design": dyna_design, "dyna_design_offline": dyna_design_offline}
 
 
 def regenerate(text: str) -> str:

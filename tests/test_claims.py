@@ -268,7 +268,7 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 15
+    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 22  # 15 + issue 14's 7
     bad = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
         capture_output=True, text=True,
@@ -386,6 +386,26 @@ def shown_cases():
     return shown, stats()
 
 
+def arm_cases(winner, loser):
+    """Issue 14's arm claims: `winner` ahead of `loser`, then the two overlapping."""
+    def table(rows):
+        return pd.DataFrame([dict(env="panflute", regime="high_data", complexity=3, agent="x",
+                                  dyna_arm=a, mean=m, ci95=h, n=5, scale="cpu")
+                             for a, m, h in rows])  # fmt: skip
+
+    return (table([(winner, 0.40, 0.01), (loser, 0.30, 0.01)]),
+            table([(winner, 0.40, 0.05), (loser, 0.38, 0.05)]))  # fmt: skip
+
+
+def replayed_cases(coverage, succeeds):
+    """Issue 14's offline claims: the predicted outcome of every replayed agent, then not."""
+    agents = ["model_1step_replayed"] + (["model_10step_replayed"] if succeeds else [])
+    rows = [dict(agent=a, coverage=coverage, succeeded=succeeds, worst_fraction_optimal=0.5,
+                 scale="cpu") for a in agents]  # fmt: skip
+    passing = pd.DataFrame(rows)
+    return passing, passing.assign(succeeded=not succeeds)
+
+
 CASES = {  # the start of a claim's text: (passing table, failing table)
     "All-Evaluation": lambda: figure1_cases("all_evaluation"),
     "Path-to-Goal": lambda: figure1_cases("path_to_goal"),
@@ -402,6 +422,13 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "The Gaussian latent also smooths": smoothing_cases,
     "A model trained for an intermediate time": frozen_cases,
     "Smoothing decreases": frozen_cases,
+    "Search control: with the first action replayed": lambda: replayed_cases("path_to_goal", False),
+    "Search control: with replayed first actions": lambda: replayed_cases("all_evaluation", True),
+    "Search control online": lambda: arm_cases("simple", "simple_replayed"),
+    "A mean (expectation) model": lambda: arm_cases("simple", "simple_mean"),
+    "Expected backups": lambda: arm_cases("simple_expected", "simple"),
+    "Prioritized replay": lambda: arm_cases("er_prioritized", "er"),
+    "Prioritized sweeping": lambda: arm_cases("simple_prioritized", "simple"),
 }
 
 
@@ -428,6 +455,6 @@ def test_claims_read_their_experiments_tables():
     reads = {c.reads for c in claims.CLAIMS}
     assert {r.tree for r in reads} == {
         "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
-        "fig4_smoothing", "fig4_frozen",
+        "fig4_smoothing", "fig4_frozen", "dyna_design", "dyna_design_offline",
     }  # fmt: skip
     assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads
