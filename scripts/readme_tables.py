@@ -423,6 +423,8 @@ def dyna_design() -> str:
     levels = sorted({(e, c) for e, c in zip(table["env"], table["complexity"])})
     rows = []
     for arm, (label, base) in DYNA_ARMS.items():
+        if arm not in set(table["dyna_arm"]):
+            continue  # an arm the run left out (the cpu budget's)
         shown = []
         for env, size in levels:
             at = table[(table["env"] == env) & (table["complexity"] == size)].set_index("dyna_arm")
@@ -528,11 +530,12 @@ TABLES = {
     "quickstart": quickstart,
     "fidelity": fidelity,
     "paradigms": paradigms,
-    "dyna_design": dyna_design,
-    "dyna_design_offline": dyna_design_offline,
     "model_families": model_families,
     "deepmdp_check": deepmdp_check,
 }
+# Issue 14's tables, ready for when their summaries exist (the cpu runs did not finish in the
+# session that added them): move each into TABLES together with its README block.
+PENDING_TABLES = {"dyna_design": dyna_design, "dyna_design_offline": dyna_design_offline}
 
 
 def regenerate(text: str) -> str:

@@ -438,6 +438,26 @@ def pair_cases(winner, loser):
     return stats(*cells(HIGH, LOW)), stats(*cells(LOW, HIGH))
 
 
+def arm_cases(winner, loser):
+    """Issue 14's arm claims: `winner` ahead of `loser`, then the two overlapping."""
+    def table(rows):
+        return pd.DataFrame([dict(env="panflute", regime="high_data", complexity=3, agent="x",
+                                  dyna_arm=a, mean=m, ci95=h, n=5, scale="cpu")
+                             for a, m, h in rows])  # fmt: skip
+
+    return (table([(winner, 0.40, 0.01), (loser, 0.30, 0.01)]),
+            table([(winner, 0.40, 0.05), (loser, 0.38, 0.05)]))  # fmt: skip
+
+
+def replayed_cases(coverage, succeeds):
+    """Issue 14's offline claims: the predicted outcome of every replayed agent, then not."""
+    agents = ["model_1step_replayed"] + (["model_10step_replayed"] if succeeds else [])
+    rows = [dict(agent=a, coverage=coverage, succeeded=succeeds, worst_fraction_optimal=0.5,
+                 scale="cpu") for a in agents]  # fmt: skip
+    passing = pd.DataFrame(rows)
+    return passing, passing.assign(succeeded=not succeeds)
+
+
 CASES = {  # the start of a claim's text: (passing table, failing table)
     "All-Evaluation": lambda: figure1_cases("all_evaluation"),
     "Path-to-Goal": lambda: figure1_cases("path_to_goal"),
@@ -460,6 +480,13 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "Equivalence (c): with linear": lambda: equivalence_cases("linear"),
     "Beyond the paper (Gelada and Buckman)": lambda: pair_cases("simple_model", "deepmdp"),
     "Beyond the paper: the DeepMDP": lambda: pair_cases("deepmdp", "er"),
+    "Search control: with the first action replayed": lambda: replayed_cases("path_to_goal", False),
+    "Search control: with replayed first actions": lambda: replayed_cases("all_evaluation", True),
+    "Search control online": lambda: arm_cases("simple", "simple_replayed"),
+    "A mean (expectation) model": lambda: arm_cases("simple", "simple_mean"),
+    "Expected backups": lambda: arm_cases("simple_expected", "simple"),
+    "Prioritized replay": lambda: arm_cases("er_prioritized", "er"),
+    "Prioritized sweeping": lambda: arm_cases("simple_prioritized", "simple"),
 }
 
 
@@ -467,16 +494,16 @@ def cases_of(claim):
     return next(make() for start, make in CASES.items() if claim.text.startswith(start))
 
 
-# Issue 14's and 15's claims have their judges' cases beside their other tests
-# (tests/test_dyna_design.py, tests/test_model_families_claims.py).
-ELSEWHERE = ("dyna_design", "dyna_design_offline", "model_families")
+# Issue 15's claims have their judges' cases beside its other tests
+# (tests/test_model_families_claims.py).
+ELSEWHERE = ("model_families",)
 HERE = [c for c in claims.CLAIMS if c.reads.tree not in ELSEWHERE]
 
 
 def test_every_claim_has_its_cases():
     starts = [[s for s in CASES if c.text.startswith(s)] for c in HERE]
     assert all(len(found) == 1 for found in starts)
-    assert len(CASES) == len(HERE) == len(claims.CLAIMS) - 6 - 7
+    assert len(CASES) == len(HERE) == len(claims.CLAIMS) - 6
 
 
 @pytest.mark.parametrize("claim", HERE, ids=lambda c: c.text[:40])
