@@ -320,14 +320,14 @@ def arm_stats(rows):
 
 
 def test_arm_beats_needs_separated_intervals_and_says_which_way():
-    from experiments.analysis.claims import FAIL, NOT_RUN, PASS, arm_beats
+    from experiments.analysis.claims import FAIL, NOT_RUN, PASS, TOO_SMALL, arm_beats
 
     verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)]),
                                "simple", "simple_mean")  # fmt: skip
     assert verdict == PASS and "ahead" in shown  # 0.39 > 0.35
     verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.05), ("simple_mean", 0.30, 0.06)]),
                                "simple", "simple_mean")  # fmt: skip
-    assert verdict == FAIL and "too small to tell" in shown  # 0.35 < 0.36: overlap
+    assert verdict == TOO_SMALL and "too small to tell" in shown  # 0.35 < 0.36: overlap
     verdict, shown = arm_beats(arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]),
                                "simple", "simple_mean")  # fmt: skip
     assert verdict == FAIL and "reversed" in shown

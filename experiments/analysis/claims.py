@@ -556,21 +556,23 @@ def arm_beats_arm(table: pd.DataFrame, winner: str, loser: str, value: str = "fi
                   by=("env", "complexity"), lower: bool = False) -> tuple[str, str]:
     """`winner` beats `loser` on `value` (per seed) by the rule at some cell of `by` (with
     `lower`, a lower value is ahead); the measured text gives every cell's two intervals and
-    which is ahead, if either."""
+    which is ahead, if either: FAIL where `loser` is ahead somewhere and `winner` nowhere,
+    TOO SMALL TO TELL where neither is ahead anywhere."""
     if table.empty or "arm" not in table:
         return NOT_RUN, "no runs"
-    shown, wins, cells = [], 0, 0
+    shown, wins, losses, cells = [], 0, 0, 0
     for key, rows in table.groupby(list(by)):
         a, b = _arm_row(rows, winner, value), _arm_row(rows, loser, value)
         if a is None or b is None:
             continue
         cells += 1
         wins += _ahead(a, b, lower)
+        losses += _ahead(b, a, lower)
         name = " ".join(str(NAMES.get(k, k)) for k in (key if isinstance(key, tuple) else (key,)))
         shown.append(f"{name}: {_show(a)} vs {_show(b)} ({_compare(a, b, lower)})")
     if not cells:
         return NOT_RUN, f"no cell with both {winner} and {loser}"
-    return (PASS if wins else FAIL), "; ".join(shown)
+    return (PASS if wins else FAIL if losses else TOO_SMALL), "; ".join(shown)
 
 
 def accuracy_at_last_step(table: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
@@ -744,17 +746,19 @@ DYNA_OFFLINE = RunTable("dyna_design_offline", "outcomes.parquet")
 
 
 def arm_beats(stats: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
-    """PASS where arm `winner` beats arm `loser` (RULE) at every level both ran; FAIL with
-    "too small to tell" (intervals overlap) or "reversed" otherwise; NOT RUN if never both."""
+    """PASS where arm `winner` beats arm `loser` (RULE) at every level both ran; FAIL where
+    `loser` beats `winner` at some level ("reversed"); TOO SMALL TO TELL otherwise (intervals
+    overlap); NOT RUN if never both."""
     if stats.empty or "dyna_arm" not in stats:
         return NOT_RUN, "not run"
-    parts, shown = [], []
+    parts, reversed_, shown = [], False, []
     for (env, size), at in stats.groupby(["env", "complexity"], sort=True):
         a, b = _row(at, dyna_arm=winner), _row(at, dyna_arm=loser)
         if a is None or b is None:
             continue
         won = beats(a, b)
         word = "ahead" if won else ("reversed" if beats(b, a) else "too small to tell")
+        reversed_ = reversed_ or word == "reversed"
         parts.append(won)
         shown.append(
             f"{NAMES.get(env, env)} {size}: {winner} {a['mean']:.3g} ± {a['ci95']:.2g} vs "
@@ -762,7 +766,7 @@ def arm_beats(stats: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
         )
     if not parts:
         return NOT_RUN, f"{winner} and {loser} not both run"
-    return (PASS if all(parts) else FAIL), "; ".join(shown)
+    return (PASS if all(parts) else FAIL if reversed_ else TOO_SMALL), "; ".join(shown)
 
 
 CLAIMS = CLAIMS + (
