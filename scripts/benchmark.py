@@ -31,7 +31,6 @@ from agents import dqn
 from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime
 
-
 # Settings beyond the paper that change an agent's work per step (README, "Beyond the
 # paper"); deepmdp and mpc are registered agents, so they are in the default list anyway.
 VARIANTS = [

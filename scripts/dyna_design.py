@@ -15,7 +15,6 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
 import readme_tables as tables  # noqa: E402
 
 

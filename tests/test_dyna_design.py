@@ -359,7 +359,7 @@ def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_
     with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
         base = compose("config", overrides=["experiment=dyna_design"], return_hydra_config=True)
         params = OmegaConf.to_container(base.hydra.sweeper.params, resolve=True)
-        assert len(str(params["design"]).split(",")) == 7 and base.scale.num_seeds >= 5
+        assert len(str(params["design"]).split(",")) == 9 and base.scale.num_seeds >= 5
         arms = list(config.choices("design"))  # every arm, the paper sweep's nine
         names = set()
         for arm in arms:

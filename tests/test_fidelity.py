@@ -103,7 +103,7 @@ def test_authors_perfect_model_stores_the_reset_state_while_acting_from_the_term
     # The public perfect-model script stores the env state at the top of each step, which
     # after a terminal step is already the reset one.
     for after_terminal in ("terminal_obs", "reset_obs"):
-        states = stored("perfect_model", after_terminal)
+        states = stored("perfect_model", after_terminal).state  # kept beside the action
         assert np.asarray(states.time)[:8].tolist() == [0, 1, 2, 0, 1, 2, 0, 1]
 
 
@@ -156,9 +156,9 @@ def replay_use(monkeypatch, agent_name, rollout_starts, rollout_length, num_roll
         samples.append(size)
         return sample(memory, key, size)
 
-    def spy_train_step(trained, loss, step_size, key, transitions):
+    def spy_train_step(trained, loss, step_size, key, transitions, **hooks):
         model_batches.append(transitions.obs.shape[0])
-        return train_step(trained, loss, step_size, key, transitions)
+        return train_step(trained, loss, step_size, key, transitions, **hooks)
 
     monkeypatch.setattr(dyna.replay, "sample", spy_sample)
     monkeypatch.setattr(dyna.models, "train_step", spy_train_step)

@@ -170,6 +170,8 @@ def test_gps_needs_a_goal():
         envs.make("buttongrid", gps=True)
 
 
+# about 25 s of compiling; the contract test covers the perfect model on plain ProcMaze
+@pytest.mark.slow
 def test_perfect_model_runs_on_the_variants():
     """The perfect model rolls the variant's own env.step (GPS distances and counter bits in
     the state) under jit+vmap for one interval, with finite metrics."""

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 ARGS = [
     "env=panflute",
@@ -28,6 +29,8 @@ def command(run_dir):
     return [sys.executable, "-m", "experiments.run", *ARGS, f"hydra.run.dir={run_dir}"]
 
 
+# about 70 s: a CLI run killed mid-way and resumed (test_loop checks resuming in-process)
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_bit_identical_metrics(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     subprocess.run(command(whole), check=True, capture_output=True, timeout=300)

@@ -7,6 +7,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hydra import compose, initialize_config_dir
 
 from agents import dqn
@@ -68,6 +69,7 @@ def test_saved_states_load_back_to_exactly_the_saved_learner_params(tmp_path):
         assert len(saved.files) - 1 == len(jax.tree.leaves(saved_models.without_replay(template)))
 
 
+@pytest.mark.slow  # about 35 s: two CLI runs
 def test_the_cli_saves_at_the_chosen_steps_and_refuses_a_step_between_evaluations(tmp_path):
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "experiments.run", *CLI_ARGS, f"hydra.run.dir={run_dir}"]

@@ -24,8 +24,8 @@ phases and a whole run (`run`, the agents table `AGENTS`); report.py: the rows a
 tidy tables of a run directory (`tables`, `summarize`, `outcome_grid`).
 """
 
-from experiments.offline.report import outcome_grid, summarize, tables
 from experiments.offline.learners import LEARNERS
+from experiments.offline.report import outcome_grid, summarize, tables
 from experiments.offline.training import AGENTS, run
 
 __all__ = ["AGENTS", "LEARNERS", "outcome_grid", "run", "summarize", "tables"]

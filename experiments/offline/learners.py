@@ -108,6 +108,8 @@ class LinearModel(NamedTuple):
     num_actions: int
     kind: str  # "linear" or "tabular"
     bit_sampling: str = "sigmoid"
+    next_obs: str = "sample"  # the simple model's sampling settings, at the paper's values
+    target_samples: int = 1
 
     def networks(self):
         tabular = self.kind == "tabular"
@@ -140,7 +142,9 @@ class LinearModel(NamedTuple):
         )
         return reward[..., 0], continuation[..., 0], next_obs
 
+    losses = SimpleModel.losses
     loss = SimpleModel.loss
+    bit_probabilities = SimpleModel.bit_probabilities
     transition = SimpleModel.transition
 
 
