@@ -150,7 +150,8 @@ def test_the_paper_regimes_first_update_is_at_step_1001_under_authors_and_1000_u
 def replay_use(monkeypatch, agent_name, rollout_starts, rollout_length, num_rollouts):
     """(sizes of the replay samples, size of the model batch) of one update."""
     samples, model_batches = [], []
-    sample, train_step = replay.sample, dyna.models.train_step
+    # every draw from a buffer (replay.sample, the prioritized starts' draw) picks its slots here
+    sample, train_step = replay.sample_indices, dyna.models.train_step
 
     def spy_sample(memory, key, size):
         samples.append(size)
@@ -160,7 +161,7 @@ def replay_use(monkeypatch, agent_name, rollout_starts, rollout_length, num_roll
         model_batches.append(transitions.obs.shape[0])
         return train_step(trained, loss, step_size, key, transitions, **hooks)
 
-    monkeypatch.setattr(dyna.replay, "sample", spy_sample)
+    monkeypatch.setattr(dyna.replay, "sample_indices", spy_sample)
     monkeypatch.setattr(dyna.models, "train_step", spy_train_step)
     env = envs.make("procmaze", grid_size=3)
     agent = agents.make(
