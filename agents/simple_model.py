@@ -183,6 +183,7 @@ def simple_model(
     return ensemble.ensemble(member, ensemble_size, ensemble_sampling, disagreement_penalty)
 
 
+@register("simple_model")
 def simple_model_agent(
     env,
     *,
@@ -197,7 +198,9 @@ def simple_model_agent(
 ) -> Agent:
     """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings).
     With rollout_starts "authors" the model trains on every rollout start, as the public
-    script does with its one batch size (in the 1-step ablation, on 320)."""
+    script does with its one batch size (in the 1-step ablation, on 320). Beyond the paper,
+    ensemble_size, model_horizon and rollout_schedule (defaults: the paper's agent), and the
+    mpc agent (agents/mpc.py) is this agent with a decision-time `planner`."""
     checks.one_of("agent.rollout_starts", rollout_starts, dyna.ROLLOUT_STARTS)
     if rollout_starts == "authors":
         settings["model_batch_size"] = settings["num_rollouts"]
@@ -211,11 +214,3 @@ def simple_model_agent(
         disagreement_penalty=disagreement_penalty,
     )
     return dyna.model_agent(env, make_model, **settings)
-
-
-@register("simple_model")
-def make_simple_model(env, **settings) -> Agent:
-    """The paper's simple-model agent; beyond the paper, its settings ensemble_size (PETS,
-    ME-TRPO), model_horizon (SLBO) and rollout_schedule (MBPO), whose defaults keep it the
-    paper's."""
-    return simple_model_agent(env, **settings)
