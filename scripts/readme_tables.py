@@ -407,11 +407,7 @@ DYNA_ARMS = {
 
 
 def _against(a, b) -> str:
-    if a is None or b is None:
-        return ""
-    if claims.beats(a, b):
-        return "ahead"
-    return "behind" if claims.beats(b, a) else "too small to tell"
+    return "" if a is None or b is None else claims.versus(a, b)
 
 
 def dyna_design() -> str:

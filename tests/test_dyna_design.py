@@ -330,7 +330,7 @@ def test_arm_beats_needs_separated_intervals_and_says_which_way():
     assert verdict == TOO_SMALL and "too small to tell" in shown  # 0.35 < 0.36: overlap
     verdict, shown = arm_beats(arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]),
                                "simple", "simple_mean")  # fmt: skip
-    assert verdict == FAIL and "reversed" in shown
+    assert verdict == FAIL and "behind" in shown
     assert arm_beats(arm_stats([("simple", 0.4, 0.01)]), "simple", "simple_mean")[0] == NOT_RUN
 
 

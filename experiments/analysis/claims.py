@@ -94,6 +94,11 @@ def beats(a, b) -> bool:
     return a["mean"] - a["ci95"] > b["mean"] + b["ci95"]
 
 
+def versus(a, b) -> str:
+    """a against b by the rule: "ahead", "behind" or "too small to tell"."""
+    return "ahead" if beats(a, b) else ("behind" if beats(b, a) else "too small to tell")
+
+
 def _row(stats: pd.DataFrame, **where):
     mask = pd.Series(True, index=stats.index)
     for column, value in where.items():
@@ -379,11 +384,8 @@ def ahead_at_some_level(stats, env: str, winner: str, loser: str, regime="high_d
     for size in levels:
         at = dict(env=env, regime=regime, complexity=size)
         w, lo = _row(stats, agent=winner, **at), _row(stats, agent=loser, **at)
-        if beats(w, lo):
-            outcome, won = "ahead", True
-        else:
-            lost = lost or beats(lo, w)
-            outcome = "behind" if beats(lo, w) else "too small to tell"
+        outcome = versus(w, lo)
+        won, lost = won or outcome == "ahead", lost or outcome == "behind"
         shown.append(f"{NAMES[env]} {size}: {_show(w)} vs {_show(lo)} ({outcome})")
     return (PASS if won else FAIL if lost else TOO_SMALL), "; ".join(shown)
 
@@ -747,26 +749,25 @@ DYNA_OFFLINE = RunTable("dyna_design_offline", "outcomes.parquet")
 
 def arm_beats(stats: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
     """PASS where arm `winner` beats arm `loser` (RULE) at every level both ran; FAIL where
-    `loser` beats `winner` at some level ("reversed"); TOO SMALL TO TELL otherwise (intervals
+    `loser` beats `winner` at some level ("behind"); TOO SMALL TO TELL otherwise (intervals
     overlap); NOT RUN if never both."""
     if stats.empty or "dyna_arm" not in stats:
         return NOT_RUN, "not run"
-    parts, reversed_, shown = [], False, []
+    parts, behind, shown = [], False, []
     for (env, size), at in stats.groupby(["env", "complexity"], sort=True):
         a, b = _row(at, dyna_arm=winner), _row(at, dyna_arm=loser)
         if a is None or b is None:
             continue
-        won = beats(a, b)
-        word = "ahead" if won else ("reversed" if beats(b, a) else "too small to tell")
-        reversed_ = reversed_ or word == "reversed"
-        parts.append(won)
+        word = versus(a, b)
+        behind = behind or word == "behind"
+        parts.append(word == "ahead")
         shown.append(
             f"{NAMES.get(env, env)} {size}: {winner} {a['mean']:.3g} ± {a['ci95']:.2g} vs "
             f"{loser} {b['mean']:.3g} ± {b['ci95']:.2g} ({word})"
         )
     if not parts:
         return NOT_RUN, f"{winner} and {loser} not both run"
-    return (PASS if all(parts) else FAIL if reversed_ else TOO_SMALL), "; ".join(shown)
+    return (PASS if all(parts) else FAIL if behind else TOO_SMALL), "; ".join(shown)
 
 
 CLAIMS = CLAIMS + (
