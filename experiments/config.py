@@ -314,6 +314,12 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     variant = gridworld.Variant(
         o.get("gps", False), o.get("distractors", 0), o.get("distractor_kind", "iid")
     )
+    latent = [name for name in o.agents if name in offline.LATENT_AGENTS]
+    if latent and learner != "network":
+        raise ConfigError(
+            f"offline.agents {', '.join(latent)} need offline.learner=network (a DeepMDP's "
+            f"encoder is a network); got offline.learner={learner}."
+        )
     if learner == "tabular" and variant.distractors:
         raise ConfigError(
             "offline.distractors must be 0 with offline.learner=tabular: a table has a row "

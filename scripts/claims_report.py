@@ -46,7 +46,9 @@ def table(root: Path, reads: claims.Table) -> tuple[pd.DataFrame, str]:
 
 def run_table(root: Path, reads: claims.RunTable) -> tuple[pd.DataFrame, str]:
     """The table of the finished run of the largest scale (from ROOT/<tree> first, then
-    without hyperparameter overrides, then the newest), with that scale as a column."""
+    without hyperparameter overrides, then the newest), with that scale as a column. Inside
+    ROOT/<tree>, runs of that kind are joined (an experiment run in parts, for instance two
+    coverage levels at a time): each (agent, coverage) row from the newest run that has it."""
     found = []
     for path in root.rglob(reads.file):
         run_dir = path.parent
@@ -66,8 +68,14 @@ def run_table(root: Path, reads: claims.RunTable) -> tuple[pd.DataFrame, str]:
         found.append((rank, elsewhere, overridden, -path.stat().st_mtime, path, scale))
     if not found:
         return pd.DataFrame(), f"no finished run wrote {reads.file} under {root}"
-    *_, path, scale = min(found)
-    return pd.read_parquet(path).assign(scale=scale), str(path)
+    best = min(found)[:3]
+    chosen = sorted(f for f in found if f[:3] == best)  # the newest first
+    if best[1]:  # outside the experiment's tree lie one-off runs: the newest alone
+        chosen = chosen[:1]
+    joined = pd.concat([pd.read_parquet(f[4]).assign(scale=f[5]) for f in chosen])
+    if {"agent", "coverage"} <= set(joined.columns):
+        joined = joined.drop_duplicates(["agent", "coverage"], keep="first")
+    return joined.reset_index(drop=True), ", ".join(str(f[4]) for f in chosen)
 
 
 LOADERS = {claims.Runs: runs, claims.Table: table, claims.RunTable: run_table}

@@ -14,6 +14,7 @@ import argparse
 import math
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -35,19 +36,25 @@ def fail(message: str) -> None:
 # ----------------------------------------------------------------------------- summaries
 
 
-def online_seeds(tree: Path) -> pd.DataFrame:
+def online_seeds(tree: Path, extra: tuple = ()) -> pd.DataFrame:
     """Per finished run and seed: the final score, the mean score over the whole run (how
-    fast it learned) and the run's columns."""
+    fast it learned) and the run's columns (with the `extra` config columns)."""
     metrics = results.load_runs(tree, report=lambda m: print(m, file=sys.stderr))
     if metrics.empty:
         return metrics
-    extra = ("agent.rollout_length", "fidelity.name", "dyna_arm")
+    extra = ("agent.rollout_length", "fidelity.name", "dyna_arm", *extra)
     extra = [c for c in extra if c in metrics.columns]
     finals = claims.largest_scale(results.final_table(metrics, extra=extra))
     whole = metrics.groupby(["run_dir", "member"])["score"].mean().rename("whole_run_score")
     seeds = finals.merge(whole.reset_index(), on=["run_dir", "member"])
     seeds["run_dir"] = [str(Path(d).relative_to(tree)) for d in seeds["run_dir"]]
     return seeds.rename(columns={"run_dir": "run"})
+
+
+def maze_seeds(tree: Path) -> pd.DataFrame:
+    """online_seeds of issue 13's ProcMaze variants, with the maze's name (configs/maze/)."""
+    seeds = online_seeds(tree, extra=claims.MAZE_COLUMNS)
+    return claims.with_maze(seeds) if not seeds.empty else seeds
 
 
 def fig1_outcomes(tree: Path) -> pd.DataFrame:
@@ -98,6 +105,8 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "fig1": fig1_outcomes,
     "dyna_design": online_seeds,
     "dyna_design_offline": fig1_outcomes,
+    "dyna_expectation": online_seeds,
+    "paradigms_online": maze_seeds,
     "fig4_left": table_of(
         "figure4_left.parquet",
         "agent quantity active_ends member predicted num_pipes scale".split(),
@@ -392,6 +401,34 @@ def paradigms() -> str:
     return markdown(f"case ({n} seeds)", columns, rows)
 
 
+MAZES = {"plain": "plain", "gps": "4 GPS bits", "iid16": "16 iid bits", "counter16": "16-bit counter"}
+
+
+def paradigms_online() -> str:
+    """Issue 13 online: each agent's final score per maze (ProcMaze levels as rows' prefix),
+    and the model agents against ER on that maze: ahead / behind / too small to tell."""
+    summary = read_summary("paradigms_online")
+    table = cells(summary, ["complexity", "maze", "agent"], ["final_score"])
+    table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
+    mazes = [m for m in MAZES if m in set(table["maze"])]
+    rows = []
+    for size in sorted(set(table["complexity"])):
+        at = table[table["complexity"] == size]
+        for agent in [a for a in AGENTS if a in set(at["agent"])]:
+            shown = []
+            for maze in mazes:
+                here = at[at["maze"] == maze].set_index("agent")
+                if agent not in here.index:
+                    shown.append("")
+                    continue
+                row = here.loc[agent]
+                er = _against(row, here.loc["er"]) if agent != "er" and "er" in here.index else ""
+                shown.append(show(row, "final_score", 2) + (f" ({er})" if er else ""))
+            rows.append((f"ProcMaze {size}, {AGENTS[agent]}", shown))
+    n = int(table["n"].min())
+    return markdown(f"agent ({n} seeds; vs ER)", [MAZES[m] for m in mazes], rows)
+
+
 # Issue 14's arms (configs/design/): label, the agent's paper arm it changes one choice of.
 DYNA_ARMS = {
     "er": ("ER", None),
@@ -403,6 +440,9 @@ DYNA_ARMS = {
     "simple_prioritized": ("simple model, prioritized starts (alpha 0.6)", "simple"),
     "perfect": ("perfect model", None),
     "perfect_replayed": ("perfect model, replayed first action", "perfect"),
+    "simple_1step": ("simple model, 1-step rollouts", None),
+    "simple_mean_1step": ("simple model, 1-step, mean next observation", "simple_1step"),
+    "simple_expected_1step": ("simple model, 1-step, target over 4 samples", "simple_1step"),
 }
 
 
@@ -410,10 +450,10 @@ def _against(a, b) -> str:
     return "" if a is None or b is None else claims.versus(a, b)
 
 
-def dyna_design() -> str:
+def dyna_design(name: str = "dyna_design") -> str:
     """Each arm's final score per level, then against the paper's arm of its agent and, for
     the model arms, against ER (the paper's gap): ahead / behind / too small to tell."""
-    summary = read_summary("dyna_design")
+    summary = read_summary(name)
     table = cells(summary, ["env", "complexity", "dyna_arm"], ["final_score"])
     table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
     levels = sorted({(e, c) for e, c in zip(table["env"], table["complexity"])})
@@ -528,6 +568,8 @@ TABLES = {
     "paradigms": paradigms,
     "dyna_design": dyna_design,
     "dyna_design_offline": dyna_design_offline,
+    "dyna_expectation": partial(dyna_design, "dyna_expectation"),
+    "paradigms_online": paradigms_online,
     "model_families": model_families,
     "deepmdp_check": deepmdp_check,
 }

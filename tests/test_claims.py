@@ -269,7 +269,7 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 34
+    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 42
     bad = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
         capture_output=True, text=True,
@@ -294,6 +294,32 @@ def test_the_report_reads_figure1_from_the_run_without_hyperparameter_overrides(
     outcomes, where = claims_report.run_table(tmp_path, claims.FIG1)
     assert where.endswith("fig1/fig1-cpu/outcomes.parquet")
     assert outcomes["succeeded"].tolist() == [True] and outcomes["scale"].tolist() == ["cpu"]
+
+
+def test_the_report_joins_an_offline_experiment_run_in_parts(tmp_path):
+    """Two runs of one tree, each with some coverage levels: every (agent, coverage) row,
+    from the newest run where both have it; a run outside the tree is not joined."""
+    sys.path.insert(0, "scripts")
+    import claims_report
+
+    parts = {"first": [("path_to_goal", True), ("all_evaluation", True)],
+             "rest/more": [("single_cell", False), ("path_to_goal", False)],
+             "../elsewhere": [("no_evaluation", True)]}  # fmt: skip
+    for age, (name, rows) in enumerate(parts.items()):
+        run_dir = tmp_path / "dyna_design_offline" / name
+        run_dir.mkdir(parents=True)
+        config = {"scale": {"name": "cpu"}, "step_size": 3e-4, "temperature": 1.0,
+                  "offline": {"step_size": 3e-4, "temperature": 1.0}}  # fmt: skip
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+        table = pd.DataFrame(rows, columns=["coverage", "succeeded"]).assign(agent="a")
+        table.to_parquet(run_dir / "outcomes.parquet")
+        (run_dir / "summary.json").write_text("{}")
+        path = run_dir / "outcomes.parquet"
+        os.utime(path, (path.stat().st_mtime + 60 * age,) * 2)  # later parts are newer
+    outcomes, where = claims_report.run_table(tmp_path, claims.DYNA_OFFLINE)
+    got = dict(zip(outcomes["coverage"], outcomes["succeeded"]))
+    assert got == {"path_to_goal": False, "single_cell": False, "all_evaluation": True}
+    assert "elsewhere" not in where and where.count("outcomes.parquet") == 2
 
 
 # Every entry of claims.CLAIMS, on a table of the kind it reads: one case that passes and
@@ -459,6 +485,47 @@ def replayed_cases(coverage, succeeds):
     return passing, passing.assign(succeeded=not succeeds)
 
 
+def maze_stats(rows):
+    """Issue 13's online cells by hand: (maze, agent, mean, ci95) on ProcMaze 2."""
+    mazes = {"plain": (False, 0, "iid"), "gps": (True, 0, "iid"), "iid16": (False, 16, "iid"),
+             "counter16": (False, 16, "counter")}  # fmt: skip
+    return pd.DataFrame([
+        {"env": "procmaze", "regime": "high_data", "complexity": 2, "agent": agent,
+         "env.gps": mazes[maze][0], "env.distractors": mazes[maze][1],
+         "env.distractor_kind": mazes[maze][2], "mean": m, "ci95": h, "n": 5, "scale": "cpu"}
+        for maze, agent, m, h in rows
+    ])  # fmt: skip
+
+
+def lead_cases(maze):
+    """The simple model leads ER on the plain maze; on `maze` the lead is gone, then kept."""
+    plain = [("plain", "simple_model", -2.0, 0.5), ("plain", "er", -12.0, 5.0)]
+    return (maze_stats(plain + [(maze, "simple_model", -5.0, 1.0), (maze, "er", -4.0, 2.0)]),
+            maze_stats(plain + [(maze, "simple_model", -2.0, 0.5), (maze, "er", -12.0, 2.0)]))  # fmt: skip
+
+
+def deepmdp_counter_cases():
+    return (maze_stats([("counter16", "deepmdp", -2.0, 0.5), ("counter16", "simple_model", -9.0, 1.0)]),
+            maze_stats([("counter16", "deepmdp", -9.0, 0.5), ("counter16", "simple_model", -2.0, 1.0)]))  # fmt: skip
+
+
+def deepmdp_offline_cases():
+    def cells(deepmdp, simple):
+        return paradigm_table({("network_counter8", "deepmdp_10step", "path_to_goal"): deepmdp,
+                               ("network_counter8", "model_10step", "path_to_goal"): simple})  # fmt: skip
+
+    return cells(GOOD, BAD), cells(BAD, GOOD)
+
+
+def single_cell_replayed_cases():
+    """The 10-step replayed agent succeeds and the 1-step one fails; then both fail."""
+    passing = pd.DataFrame([dict(agent=a, coverage="single_cell", succeeded=ok,
+                                 worst_fraction_optimal=0.5, scale="cpu")
+                            for a, ok in (("model_1step_replayed", False),
+                                          ("model_10step_replayed", True))])  # fmt: skip
+    return passing, passing.assign(succeeded=False)
+
+
 CASES = {  # the start of a claim's text: (passing table, failing table)
     "All-Evaluation": lambda: figure1_cases("all_evaluation"),
     "Path-to-Goal": lambda: figure1_cases("path_to_goal"),
@@ -475,7 +542,11 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "The Gaussian latent also smooths": smoothing_cases,
     "A model trained for an intermediate time": frozen_cases,
     "Smoothing decreases": frozen_cases,
-    "GPS bits (a)": gps_cases,
+    "GPS bits (a):": gps_cases,
+    "GPS bits (a), online": lambda: lead_cases("gps"),
+    "Distractors (b), online: the simple model's lead": lambda: lead_cases("counter16"),
+    "Distractors (b), online: with a 16-bit counter": deepmdp_counter_cases,
+    "Distractors (b), offline": deepmdp_offline_cases,
     "Distractor bits (b)": distractor_cases,
     "Equivalence (c): with tabular": lambda: equivalence_cases("tabular"),
     "Equivalence (c): with linear": lambda: equivalence_cases("linear"),
@@ -483,9 +554,13 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "Beyond the paper: the DeepMDP": lambda: pair_cases("deepmdp", "er"),
     "Search control: with the first action replayed": lambda: replayed_cases("path_to_goal", False),
     "Search control: with replayed first actions": lambda: replayed_cases("all_evaluation", True),
+    "Search control on Single-Cell": single_cell_replayed_cases,
     "Search control online": lambda: arm_cases("simple", "simple_replayed"),
     "A mean (expectation) model": lambda: arm_cases("simple", "simple_mean"),
-    "Expected backups": lambda: arm_cases("simple_expected", "simple"),
+    "Expected backups:": lambda: arm_cases("simple_expected", "simple"),
+    "A mean model hurts where dynamics are stochastic, with 10-step": lambda: arm_cases("simple", "simple_mean"),
+    "A mean model hurts where dynamics are stochastic, with 1-step": lambda: arm_cases("simple_1step", "simple_mean_1step"),
+    "Expected backups with 1-step": lambda: arm_cases("simple_expected_1step", "simple_1step"),
     "Prioritized replay": lambda: arm_cases("er_prioritized", "er"),
     "Prioritized sweeping": lambda: arm_cases("simple_prioritized", "simple"),
 }
@@ -521,7 +596,7 @@ def test_claims_read_their_experiments_tables():
     assert {r.tree for r in reads} == {
         "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
         "fig4_smoothing", "fig4_frozen", "paradigms", "deepmdp_check", "dyna_design",
-        "dyna_design_offline", "model_families",
+        "dyna_design_offline", "dyna_expectation", "model_families", "paradigms_online",
     }  # fmt: skip
     assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads
 

@@ -332,6 +332,17 @@ def test_arm_beats_needs_separated_intervals_and_says_which_way():
                                "simple", "simple_mean")  # fmt: skip
     assert verdict == FAIL and "behind" in shown
     assert arm_beats(arm_stats([("simple", 0.4, 0.01)]), "simple", "simple_mean")[0] == NOT_RUN
+    # `envs` keeps only those environments' levels: a ProcMaze loss does not count against a
+    # claim about stochastic environments, and a claim with none of them is NOT RUN.
+    import pandas as pd
+
+    panflute = arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)])
+    procmaze = arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]).assign(env="procmaze")
+    both = pd.concat([panflute, procmaze])
+    assert arm_beats(both, "simple", "simple_mean")[0] == FAIL
+    verdict, shown = arm_beats(both, "simple", "simple_mean", envs=("panflute", "buttongrid"))
+    assert verdict == PASS and "ProcMaze" not in shown
+    assert arm_beats(procmaze, "simple", "simple_mean", envs=("panflute",))[0] == NOT_RUN
 
 
 def test_the_offline_search_control_claim_reads_the_replayed_1_step_outcome():
@@ -360,14 +371,43 @@ def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_
         base = compose("config", overrides=["experiment=dyna_design"], return_hydra_config=True)
         params = OmegaConf.to_container(base.hydra.sweeper.params, resolve=True)
         assert len(str(params["design"]).split(",")) == 9 and base.scale.num_seeds >= 5
-        arms = list(config.choices("design"))  # every arm, the paper sweep's nine
+        arms = list(config.choices("design"))  # every arm: dyna_design's nine, 3 with 1-step rollouts
+        assert len(arms) == 12
         names = set()
         for arm in arms:
             cfg = compose("config", overrides=["experiment=dyna_design", f"design={arm}",
                                                "level=panflute-3"], return_hydra_config=True)  # fmt: skip
             assert cfg.dyna_arm == arm and list(cfg.agent.hidden) == [64, 64]
             changed = {k for k, v in config.DESIGN_DEFAULTS.items() if cfg.agent.get(k, v) != v}
-            assert len(changed) == (0 if arm in ("er", "simple", "perfect") else 1), arm
+            assert len(changed) == (0 if arm in ("er", "simple", "perfect", "simple_1step") else 1), arm
+            if arm.startswith("simple"):  # 320 imagined transitions as 1 x 320 or 10 x 32
+                shape = (cfg.agent.rollout_length, cfg.agent.num_rollouts)
+                assert shape == ((1, 320) if arm.endswith("_1step") else (10, 32)), arm
             names.add(cfg.hydra.run.dir)
             config.make_agent(cfg.agent, config.make_env(config.apply_level(cfg).env))
-    assert len(names) == 9  # no two arms share a run directory
+    assert len(names) == len(arms)  # no two arms share a run directory
+
+
+def test_the_expectation_experiment_crosses_sample_mean_and_expected_with_both_rollout_lengths():
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from experiments import config
+
+    with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
+        for scale, levels in (("cpu", ["panflute-3", "procmaze-2", "buttongrid-1"]),
+                              ("paper", ["procmaze-4", "panflute-7", "buttongrid-3"])):  # fmt: skip
+            cfg = compose("config", overrides=["experiment=dyna_expectation", f"scale={scale}"],
+                          return_hydra_config=True)  # fmt: skip
+            params = OmegaConf.to_container(cfg.hydra.sweeper.params, resolve=True)
+            arms = str(params["design"]).split(",")
+            assert str(params["level"]).split(",") == levels
+            assert cfg.scale.num_seeds >= 5
+        assert sorted(arms) == sorted(
+            ["er"] + [f"simple{kind}{length}" for kind in ("", "_mean", "_expected")
+                      for length in ("", "_1step")]  # fmt: skip
+        )
+        cfg = compose("config", overrides=["experiment=dyna_expectation",
+                                           "design=simple_mean_1step", "level=buttongrid-1"])  # fmt: skip
+        assert cfg.agent.next_obs == "mean" and cfg.agent.rollout_length == 1
+        assert config.apply_level(cfg).env.name == "buttongrid"

@@ -13,6 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from agents import dqn, replay
+from agents.deepmdp import DeepMDP
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
 from experiments import config, offline
@@ -130,9 +131,26 @@ def test_every_agent_of_the_table_trains_on_320_transitions_per_update():
     data = dataset.as_replay(gw.dataset("path_to_goal"))
     model_params = model.init(jax.random.key(1))
     key = jax.random.key(2)
+    deepmdp = DeepMDP(gw.OBS_SIZE, gw.NUM_ACTIONS, (8,), 6, 0.01)
+    deepmdp_params = deepmdp.init(jax.random.key(3))
+    latent_learner = q.init(jax.random.key(0), jnp.zeros(6), HYPER)  # Q on the latent
     for name, agent in training.AGENTS.items():
-        batch = agent.batch(q, model)(key, learner, data, model_params)
-        assert batch.obs.shape == (dqn.Q_BATCH_SIZE, gw.OBS_SIZE), name
+        if agent.encodes:  # rollouts in the DeepMDP's latent space
+            batch = agent.batch(q, deepmdp)(key, latent_learner, data, deepmdp_params)
+            assert batch.obs.shape == (dqn.Q_BATCH_SIZE, 6), name
+        else:
+            batch = agent.batch(q, model)(key, learner, data, model_params)
+            assert batch.obs.shape == (dqn.Q_BATCH_SIZE, gw.OBS_SIZE), name
+    # A latent agent's 1-step rollouts start at the encodings of the sampled dataset rows.
+    batch = training.AGENTS["deepmdp_1step"].batch(q, deepmdp)(
+        key, latent_learner, data, deepmdp_params
+    )
+    sampled = replay.sample(data, jax.random.split(key)[0], dqn.Q_BATCH_SIZE)
+    encoded = deepmdp.start(deepmdp_params, None, sampled.obs)
+    np.testing.assert_allclose(batch.obs, encoded, rtol=1e-6)
+    np.testing.assert_allclose(
+        batch.next_obs, deepmdp.next_latent(deepmdp_params, encoded, batch.action), rtol=1e-5
+    )
     # DQN's batch is dataset rows as they are: continuation 1 - terminal, weight 1.
     real = training.AGENTS["dqn"].batch(q, model)(key, learner, data, None)
     sampled = replay.sample(data, jax.random.split(key)[0], dqn.Q_BATCH_SIZE)

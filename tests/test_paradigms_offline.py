@@ -156,6 +156,8 @@ TINY = ["experiment=fig1", "scale.num_seeds=2", "scale.model_steps=4", "scale.q_
         (["offline.distractor_kind=walker"], "offline.distractor_kind must be one of iid, counter"),
         (["offline.gps=1"], "offline.gps must be true or false"),
         (["offline.learner=tabular", "offline.distractors=2"], "offline.distractors must be 0"),
+        (["offline.learner=linear", "offline.agents=[dqn,deepmdp_10step]"],
+         "offline.agents deepmdp_10step need offline.learner=network"),
     ],
 )
 def test_bad_variant_settings_are_one_sentence(args, message):
@@ -188,8 +190,45 @@ def test_paradigms_config_composes_every_case():
         for case in ("network", "tabular", "linear_gps", "network_counter8"):
             cfg = compose("config", overrides=["experiment=paradigms", f"paradigm={case}"])
             job = config.build_offline(cfg)
-            assert job.settings.learner == case.split("_")[0]
-            assert job.coverages == ("path_to_goal", "single_cell") and job.num_seeds == 5
+            learner = case.split("_")[0]
+            assert job.settings.learner == learner and job.num_seeds == 5
+            if learner == "network":  # the two levels the predictions are about, and deepmdp
+                assert job.coverages == ("path_to_goal", "single_cell")
+                assert job.agents == ("dqn", "model_1step", "model_10step", "deepmdp_10step")
+            else:  # tables and linear maps: all 12 outcomes, no latent model
+                assert job.coverages == gw.COVERAGES
+                assert job.agents == ("dqn", "model_1step", "model_10step")
+
+
+def test_the_deepmdp_phase_trains_its_target_slowly_and_q_reads_encoded_cells():
+    """The offline DeepMDP phase applies the EMA after each step (the target moves by
+    target_rate towards the encoder, not to it), and a latent agent's Q-values of the
+    evaluation cells are those of their encodings."""
+    settings = OfflineSettings(4, 4, 2, (8,), 32, 1e-2, 2)
+    model = training.deepmdp(settings, gw.OBS_SIZE)
+    data = dataset.as_replay(gw.dataset("path_to_goal"))
+    params = model.init(jax.random.key(0))
+    chunk = training.model_phase(settings, model, predictions=False)
+    trained, metrics = chunk(models.start_training(params), jax.random.key(1), 0, data, None)
+    assert set(metrics) == {"loss"} and np.isfinite(metrics["loss"])
+    after = trained.params
+    moved = jax.tree.leaves(jax.tree.map(lambda a, b: jnp.abs(a - b).max(), after.encoder, params.encoder))
+    target_moved = jax.tree.leaves(
+        jax.tree.map(lambda a, b: jnp.abs(a - b).max(), after.target_encoder, params.target_encoder)
+    )  # fmt: skip
+    # Two steps at rate 0.01: the target moves about 1-2% of the encoder's way.
+    assert 0 < max(target_moved) < 0.05 * max(moved)
+    q = dqn.DQN(dqn.mlp(gw.NUM_ACTIONS, (8,)))
+    hyper = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
+    learner = q.init(jax.random.key(2), jnp.zeros(model.latent_size), hyper)
+    agent = training.AGENTS["deepmdp_1step"]
+    encode = lambda p, obs: model.start(p, None, obs)  # noqa: E731
+    phase = training.q_phase(settings, q, agent.batch(q, model), encode)
+    learner, metrics = phase(learner, jax.random.key(3), 0, data, after)
+    cells = jnp.asarray(dataset.evaluation_observations())
+    np.testing.assert_allclose(
+        metrics["q_values"], q.q_values(learner, model.start(after, None, cells)), rtol=1e-6
+    )
 
 
 def test_paradigm_judges_say_too_small_to_tell_when_the_rule_cannot_separate():

@@ -192,7 +192,7 @@ def test_perfect_model_runs_on_the_variants():
 
 @pytest.mark.parametrize("scale, agents, sizes, seeds", [
     ("paper", ["er", "simple_model", "categorical_latent", "deepmdp", "perfect_model"], [4, 6], 30),
-    ("cpu", ["er", "simple_model", "deepmdp", "perfect_model"], [4], 5),
+    ("cpu", ["er", "simple_model", "deepmdp", "perfect_model"], [2], 5),
 ])  # fmt: skip
 def test_every_paradigms_online_member_builds_its_variant(scale, agents, sizes, seeds):
     from hydra import compose, initialize_config_dir
@@ -219,3 +219,4 @@ def test_every_paradigms_online_member_builds_its_variant(scale, agents, sizes, 
             "procmaze", sizes[-1], gps, distractors, kind
         )
         assert job.num_seeds == seeds and cfg.results_root == "results/paradigms_online"
+        assert list(cfg.agent.hidden) == ([64, 64] if scale == "cpu" else [200, 200, 200])

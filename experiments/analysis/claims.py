@@ -745,14 +745,21 @@ CLAIMS = (
 
 DYNA_DESIGN = Runs("dyna_design", extra=("dyna_arm",))
 DYNA_OFFLINE = RunTable("dyna_design_offline", "outcomes.parquet")
+# Expectation vs sample models by rollout length and dynamics (experiment=dyna_expectation).
+DYNA_EXPECTATION = Runs("dyna_expectation", extra=("dyna_arm",))
+STOCHASTIC = ("panflute", "buttongrid")  # spontaneous events; ProcMaze is deterministic
 
 
-def arm_beats(stats: pd.DataFrame, winner: str, loser: str) -> tuple[str, str]:
-    """PASS where arm `winner` beats arm `loser` (RULE) at every level both ran; FAIL where
-    `loser` beats `winner` at some level ("behind"); TOO SMALL TO TELL otherwise (intervals
-    overlap); NOT RUN if never both."""
+def arm_beats(
+    stats: pd.DataFrame, winner: str, loser: str, envs: tuple[str, ...] = ()
+) -> tuple[str, str]:
+    """PASS where arm `winner` beats arm `loser` (RULE) at every level both ran (of `envs`
+    only, if given); FAIL where `loser` beats `winner` at some level ("behind"); TOO SMALL
+    TO TELL otherwise (intervals overlap); NOT RUN if never both."""
     if stats.empty or "dyna_arm" not in stats:
         return NOT_RUN, "not run"
+    if envs:
+        stats = stats[stats["env"].isin(envs)]
     parts, behind, shown = [], False, []
     for (env, size), at in stats.groupby(["env", "complexity"], sort=True):
         a, b = _row(at, dyna_arm=winner), _row(at, dyna_arm=loser)
@@ -789,6 +796,15 @@ CLAIMS = CLAIMS + (
                 predicted={"model_1step_replayed": True, "model_10step_replayed": True}),
     ),  # fmt: skip
     Claim(
+        "Search control on Single-Cell: with a replayed first action the 10-step model still "
+        "succeeds (its later imagined actions are the policy's) and the 1-step model fails, "
+        "as with the policy's first action in Figure 1",
+        "issue 14",
+        DYNA_OFFLINE,
+        partial(figure1_prediction, coverage="single_cell",
+                predicted={"model_1step_replayed": False, "model_10step_replayed": True}),
+    ),  # fmt: skip
+    Claim(
         "Search control online: the simple model choosing its first imagined action by the "
         "policy is ahead of the same model replaying the taken action",
         "issue 14; Sutton & Barto 8.2",
@@ -808,6 +824,27 @@ CLAIMS = CLAIMS + (
         "issue 14; Sutton & Barto 8.5",
         DYNA_DESIGN,
         partial(arm_beats, winner="simple_expected", loser="simple"),
+    ),
+    Claim(
+        "A mean model hurts where dynamics are stochastic, with 10-step rollouts: on PanFlute "
+        "and ButtonGrid the sample model is ahead of the one rolling out bit means",
+        "issue 14; Sutton & Barto 8.5",
+        DYNA_EXPECTATION,
+        partial(arm_beats, winner="simple", loser="simple_mean", envs=STOCHASTIC),
+    ),
+    Claim(
+        "A mean model hurts where dynamics are stochastic, with 1-step rollouts: on PanFlute "
+        "and ButtonGrid the 1-step sample model is ahead of the 1-step mean model",
+        "issue 14; Sutton & Barto 8.5",
+        DYNA_EXPECTATION,
+        partial(arm_beats, winner="simple_1step", loser="simple_mean_1step", envs=STOCHASTIC),
+    ),
+    Claim(
+        "Expected backups with 1-step rollouts: on PanFlute and ButtonGrid averaging the "
+        "target over 4 sampled next observations is ahead of one sample",
+        "issue 14; Sutton & Barto 8.5",
+        DYNA_EXPECTATION,
+        partial(arm_beats, winner="simple_expected_1step", loser="simple_1step", envs=STOCHASTIC),
     ),
     Claim(
         "Prioritized replay (alpha 0.6, beta 0.4) is ahead of uniform replay for ER",
@@ -869,6 +906,95 @@ CLAIMS = CLAIMS + (
         "seeds (MBPO)",
         FAMILIES,
         partial(arm_beats_arm, winner="mbpo", loser="simple_model"),
+    ),
+)
+
+
+# ----------------------------------------------------------------------------- issue 13, online
+# The predictions on ProcMaze itself (configs/experiment/paradigms_online.yaml): the maze
+# variant of a run is read from its env settings.
+
+MAZE_COLUMNS = ("env.gps", "env.distractors", "env.distractor_kind")
+PARADIGMS_ONLINE = Runs("paradigms_online", extra=MAZE_COLUMNS)
+
+
+def maze_name(gps, distractors, kind) -> str:
+    """plain, gps or <kind><count> (configs/maze/)."""
+    if str(gps).lower() == "true":
+        return "gps"
+    return f"{kind}{int(distractors)}" if int(distractors) else "plain"
+
+
+def with_maze(stats: pd.DataFrame) -> pd.DataFrame:
+    if stats.empty or not set(MAZE_COLUMNS) <= set(stats.columns):
+        return stats.assign(maze=pd.Series(dtype=str))
+    return stats.assign(maze=[maze_name(*v) for v in stats[list(MAZE_COLUMNS)].to_numpy()])
+
+
+def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
+    """Where `agent` beats ER on plain ProcMaze, it no longer does on `maze` (ER matches or
+    beats it): PASS; it still does at every such level: FAIL; no lead on the plain maze to
+    lose: TOO SMALL TO TELL. The `control` maze is shown beside."""
+    stats = with_maze(stats)
+    levels = sorted(set(stats[(stats["env"] == "procmaze") & (stats["maze"] == maze)]["complexity"]))
+    if not levels:
+        return NOT_RUN, f"no {maze} ProcMaze runs"
+    shown, kept, led = [], [], False
+    for size in levels:
+        at = dict(env="procmaze", complexity=size)
+        words = {}
+        for m in dict.fromkeys(["plain", maze, *([control] if control else [])]):
+            a, er = _row(stats, agent=agent, maze=m, **at), _row(stats, agent="er", maze=m, **at)
+            if a is None or er is None:
+                continue
+            words[m] = versus(a, er)
+            shown.append(f"ProcMaze {size} {m}: {_show(a)} vs {_show(er)} ({words[m]})")
+        if words.get("plain") == "ahead" and maze in words:
+            led = True
+            kept.append(words[maze] == "ahead")
+    if not led:
+        return TOO_SMALL, "; ".join(shown) + f"; no lead of {agent} over ER on the plain maze"
+    return (FAIL if all(kept) else PASS), "; ".join(shown)
+
+
+def ahead_on_maze(stats, maze: str, winner: str, loser: str):
+    """`winner` beats `loser` on `maze` at some ProcMaze level: PASS; the reverse: FAIL;
+    else TOO SMALL TO TELL."""
+    stats = with_maze(stats)
+    stats = stats[stats["maze"] == maze]
+    return ahead_at_some_level(stats, "procmaze", winner, loser)
+
+
+CLAIMS = CLAIMS + (
+    Claim(
+        "GPS bits (a), online: the simple model's lead over ER on plain ProcMaze is gone with "
+        "GPS bits (ER matches or beats it)",
+        "Gelada and Buckman; issue 13",
+        PARADIGMS_ONLINE,
+        partial(lead_vanishes, agent="simple_model", maze="gps"),
+    ),
+    Claim(
+        "Distractors (b), online: the simple model's lead over ER on plain ProcMaze is gone "
+        "with a 16-bit counter in the observation (16 iid bits: the control)",
+        "Gelada and Buckman; issue 13",
+        PARADIGMS_ONLINE,
+        partial(lead_vanishes, agent="simple_model", maze="counter16", control="iid16"),
+    ),
+    Claim(
+        "Distractors (b), online: with a 16-bit counter, a model of what matters only "
+        "(deepmdp) is ahead of the simple model",
+        "Gelada and Buckman; issue 13",
+        PARADIGMS_ONLINE,
+        partial(ahead_on_maze, maze="counter16", winner="deepmdp", loser="simple_model"),
+    ),
+    Claim(
+        "Distractors (b), offline: with an 8-bit counter, the DeepMDP's 10-step rollouts find "
+        "more Path-to-Goal optimal moves than the simple model's (networks)",
+        "Gelada and Buckman; issue 13",
+        PARADIGMS,
+        partial(paradigm_better, better=("network_counter8", "deepmdp_10step", "path_to_goal"),
+                worse=("network_counter8", "model_10step", "path_to_goal"),
+                control=("network", "deepmdp_10step", "path_to_goal")),
     ),
 )
 

@@ -17,7 +17,8 @@ the result, the earlier ones show whether it had settled.
 
 Issue 13: `offline.learner` picks the function class of Q and the model (learners.py:
 network, linear, tabular), and `offline.gps` / `offline.distractors` append bits to every
-observation (envs/gridworld.py `Variant`).
+observation (envs/gridworld.py `Variant`); `deepmdp_1step` / `deepmdp_10step` learn Q on
+the latent rollouts of a DeepMDP trained on the same dataset (network learner only).
 
 dataset.py: the datasets as replay buffers and the evaluation probes; training.py: the
 phases and a whole run (`run`, the agents table `AGENTS`); report.py: the rows and the
@@ -26,6 +27,6 @@ tidy tables of a run directory (`tables`, `summarize`, `outcome_grid`).
 
 from experiments.offline.learners import LEARNERS
 from experiments.offline.report import outcome_grid, summarize, tables
-from experiments.offline.training import AGENTS, run
+from experiments.offline.training import AGENTS, LATENT_AGENTS, run
 
-__all__ = ["AGENTS", "LEARNERS", "outcome_grid", "run", "summarize", "tables"]
+__all__ = ["AGENTS", "LATENT_AGENTS", "LEARNERS", "outcome_grid", "run", "summarize", "tables"]

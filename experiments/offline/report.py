@@ -36,8 +36,12 @@ class Raw:
     )
     seconds: dict = field(default_factory=dict)
 
-    def add_model(self, coverage: str, metrics: dict, chunk: int) -> None:
-        """The model phase's metrics, stacked over chunks: (chunks, seeds, ...)."""
+    def add_model(self, coverage: str, metrics: dict, chunk: int, phase: str = "model") -> None:
+        """A model phase's metrics, stacked over chunks: (chunks, seeds, ...). The next-cell
+        predictions are the simple model's (a DeepMDP's phase has its loss only)."""
+        self.frames["losses"].append(loss_rows(phase, coverage, metrics["loss"], chunk))
+        if "next_cell" not in metrics:
+            return
         history = prediction_rows(coverage, metrics, chunk)
         last = history["step"] == history["step"].max()
         self.frames["model_predictions"].append(
@@ -48,7 +52,6 @@ class Raw:
             .mean()
             .rename(columns={"position_correct": "position_accuracy"})
         )
-        self.frames["losses"].append(loss_rows("model", coverage, metrics["loss"], chunk))
 
     def add_q(self, agent: str, coverage: str, metrics: dict, chunk: int) -> None:
         """A Q phase's metrics, stacked over chunks: (chunks, seeds, ...)."""
@@ -352,9 +355,12 @@ def summarize(tables: dict, phase_seconds: dict, seconds: float) -> dict:
 
 
 def outcome_grid(outcomes_: pd.DataFrame) -> str:
-    """The agent x coverage table as text: ours, with the paper's prediction after '/'."""
+    """The agent x coverage table as text: ours, with the paper's prediction after '/' ('-'
+    for an agent beyond the paper)."""
 
     def mark(value):
+        if value is None or value != value:  # an agent the paper did not run (None / NaN)
+            return "-"
         return "succeeds" if value else "fails"
 
     grid = outcomes_.pivot(index="agent", columns="coverage", values="succeeded")

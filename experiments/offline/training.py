@@ -9,17 +9,22 @@ the chunk size.
 
 The model phase depends only on (coverage, seed), so both model agents train on the same
 model for a given seed: it is trained once and shared (common random numbers; an agent that
-trained its own with the same key would get bit-identical parameters).
+trained its own with the same key would get bit-identical parameters). Beyond the paper
+(issue 13), the `deepmdp_*` agents learn Q on the latent rollouts of a DeepMDP
+(agents/deepmdp.py) trained in its own phase on the same dataset and seeds: their Q-network
+reads the encoding of an observation, so their evaluation cells are encoded too.
 """
 
 import time
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+import agents
 from agents import dqn, models, replay
+from agents.deepmdp import DeepMDP
 from agents.rollout import rollout
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
@@ -33,11 +38,14 @@ MakeBatch = Callable[[jax.Array, dqn.Learner, replay.Replay, object], dqn.Batch]
 
 
 class OfflineAgent(NamedTuple):
-    """How an agent makes each Q batch: `batch(q, model)` gives its `MakeBatch`;
-    `uses_model`: it needs the trained model (the model phase runs first)."""
+    """How an agent makes each Q batch: `batch(q, model)` gives its `MakeBatch`; `model`:
+    the phase whose trained model it needs ("model": the simple model, "deepmdp_model"; None:
+    the dataset alone); `encodes`: its Q-network reads the model's encoding of an
+    observation (`model.start`), not the observation."""
 
     batch: Callable[[dqn.DQN, SimpleModel], MakeBatch]
-    uses_model: bool
+    model: Optional[str]
+    encodes: bool = False
 
 
 def from_dataset(q: dqn.DQN, model: SimpleModel) -> MakeBatch:
@@ -51,24 +59,26 @@ def from_dataset(q: dqn.DQN, model: SimpleModel) -> MakeBatch:
 
 
 def from_rollouts(
-    length: int, search_control: str = "policy"
+    length: int, search_control: str = "policy", encodes: bool = False
 ) -> Callable[[dqn.DQN, SimpleModel], MakeBatch]:
     """DQN on `length`-step rollouts of the frozen model, started from the observations of
-    dqn.Q_BATCH_SIZE / `length` dataset transitions (sampled as `from_dataset` samples).
+    dqn.Q_BATCH_SIZE / `length` dataset transitions (sampled as `from_dataset` samples), or
+    from their encodings (`encodes`: a latent model's rollouts run in its latent space).
     Search control "replayed" takes each rollout's first action from its dataset transition
     (Dyna-Q's "an action previously taken in it"); "policy" lets Q choose it."""
 
-    def make(q: dqn.DQN, model: SimpleModel) -> MakeBatch:
+    def make(q: dqn.DQN, model) -> MakeBatch:
         def batch(key, learner, data, model_params):
             sample_key, rollout_key = jax.random.split(key)
             start = replay.sample(data, sample_key, dqn.Q_BATCH_SIZE // length)
             first_action = start.action if search_control == "replayed" else None
+            x = model.start(model_params, None, start.obs) if encodes else start.obs
 
-            def transition(key, obs, action):
-                return model.transition(model_params, key, obs, action)
+            def transition(key, x, action):
+                return model.transition(model_params, key, x, action)
 
             return rollout(
-                rollout_key, q, learner, start.obs, lambda x: x, transition, length, True,
+                rollout_key, q, learner, x, lambda x: x, transition, length, True,
                 first_action=first_action,
             )  # fmt: skip
 
@@ -78,13 +88,22 @@ def from_rollouts(
 
 
 AGENTS = {
-    "dqn": OfflineAgent(from_dataset, uses_model=False),
-    "model_1step": OfflineAgent(from_rollouts(1), uses_model=True),
-    "model_10step": OfflineAgent(from_rollouts(10), uses_model=True),
+    "dqn": OfflineAgent(from_dataset, model=None),
+    "model_1step": OfflineAgent(from_rollouts(1), model="model"),
+    "model_10step": OfflineAgent(from_rollouts(10), model="model"),
     # Beyond the paper (search control): the same rollouts, first action from the dataset.
-    "model_1step_replayed": OfflineAgent(from_rollouts(1, "replayed"), uses_model=True),
-    "model_10step_replayed": OfflineAgent(from_rollouts(10, "replayed"), uses_model=True),
+    "model_1step_replayed": OfflineAgent(from_rollouts(1, "replayed"), model="model"),
+    "model_10step_replayed": OfflineAgent(from_rollouts(10, "replayed"), model="model"),
+    # Beyond the paper (issue 13, prediction b): rollouts of a model of what matters only.
+    "deepmdp_1step": OfflineAgent(
+        from_rollouts(1, encodes=True), model="deepmdp_model", encodes=True
+    ),
+    "deepmdp_10step": OfflineAgent(
+        from_rollouts(10, encodes=True), model="deepmdp_model", encodes=True
+    ),
 }
+# Agents whose model is a network encoder (offline.learner=network only).
+LATENT_AGENTS = tuple(name for name, agent in AGENTS.items() if agent.encodes)
 
 
 def model_predictions(model: SimpleModel, params, data: gw.Transitions) -> dict:
@@ -97,36 +116,55 @@ def model_predictions(model: SimpleModel, params, data: gw.Transitions) -> dict:
     return {"next_cell": cell, "continuation": jax.nn.sigmoid(continuation)}
 
 
+def deepmdp(settings: OfflineSettings, obs_size: int) -> DeepMDP:
+    """The DeepMDP of the online agent's defaults (configs/agent/deepmdp.yaml), with the
+    run's hidden widths."""
+    defaults = agents.defaults("deepmdp")
+    return DeepMDP(
+        obs_size, gw.NUM_ACTIONS, tuple(settings.hidden), defaults["latent_size"],
+        defaults["target_rate"],
+    )  # fmt: skip
+
+
 def variant(settings: OfflineSettings) -> gw.Variant:
     """The observation variant of a run (offline.gps, offline.distractors; none by default)."""
     return gw.Variant(settings.gps, settings.distractors, settings.distractor_kind)
 
 
-def model_phase(settings: OfflineSettings, model: SimpleModel) -> Callable:
+def model_phase(settings: OfflineSettings, model, predictions: bool = True) -> Callable:
     """`chunk(trained, key, t0, data, _) -> (trained, metrics)`: model steps t0 ..
-    t0+chunk-1 on the dataset (the loss and step of agents/models.py), then the model's
-    predictions on every evaluation-layout transition."""
+    t0+chunk-1 on the dataset (the loss and step of agents/models.py), then, if
+    `predictions`, the model's predictions on every evaluation-layout transition (a DeepMDP
+    predicts no next cell: its phase reports its loss only)."""
     evaluation = jax.tree.map(jnp.asarray, dataset.evaluation_transitions(variant(settings)))
+    after_step = getattr(model, "after_step", None)
 
     def chunk(trained, key, t0, data, unused):
         def step(trained, t):
             sample_key, loss_key = jax.random.split(jax.random.fold_in(key, t))
             batch = replay.sample(data, sample_key, settings.model_batch_size)
-            return models.train_step(trained, model.loss, settings.model_step_size, loss_key, batch)
+            return models.train_step(
+                trained, model.loss, settings.model_step_size, loss_key, batch,
+                after_step=after_step,
+            )  # fmt: skip
 
         trained, losses = jax.lax.scan(step, trained, t0 + jnp.arange(settings.chunk))
-        metrics = model_predictions(model, trained.params, evaluation)
+        metrics = model_predictions(model, trained.params, evaluation) if predictions else {}
         return trained, {"loss": losses.mean(), **metrics}
 
     return chunk
 
 
-def q_phase(settings: OfflineSettings, q: dqn.DQN, batch: MakeBatch) -> Callable:
+def q_phase(
+    settings: OfflineSettings, q: dqn.DQN, batch: MakeBatch, encode: Optional[Callable] = None
+) -> Callable:
     """`chunk(learner, key, t0, data, model_params) -> (learner, metrics)`: Q updates t0 ..
-    t0+chunk-1 on the agent's batches, then the Q-values of every evaluation cell."""
-    cells = jnp.asarray(dataset.evaluation_observations(variant(settings)))
+    t0+chunk-1 on the agent's batches, then the Q-values of every evaluation cell (of its
+    encoding `encode(model_params, cells)`, for an agent whose Q reads a latent)."""
+    observations = jnp.asarray(dataset.evaluation_observations(variant(settings)))
 
     def chunk(learner, key, t0, data, model_params):
+        cells = observations if encode is None else encode(model_params, observations)
         def step(learner, t):
             learner, loss = q.learn(
                 learner, batch(jax.random.fold_in(key, t), learner, data, model_params)
@@ -183,38 +221,58 @@ def run(
         if steps % settings.chunk:
             raise ValueError(f"steps ({steps}) must be a multiple of the chunk ({settings.chunk}).")
     hidden, obs_size = tuple(settings.hidden), variant(settings).obs_size
-    model = learners.model(settings.learner, obs_size, gw.NUM_ACTIONS, hidden)
+    if settings.learner != "network" and any(AGENTS[name].encodes for name in agents):
+        raise ValueError("a latent model's agents need offline.learner=network.")
+    # The models by phase name: the simple model (of the run's function class) and the DeepMDP.
+    model_of = {"model": learners.model(settings.learner, obs_size, gw.NUM_ACTIONS, hidden),
+                "deepmdp_model": deepmdp(settings, obs_size)}  # fmt: skip
     q = dqn.DQN(learners.q_network(settings.learner, gw.NUM_ACTIONS, hidden))
-    # Seed i: the model from fold_in(key_i, 0); the Q-network (the same initial network for
-    # every agent) and its updates from fold_in(key_i, 1).
+    # Seed i: every model from fold_in(key_i, 0); the Q-network (the same initial network for
+    # every agent that reads observations) and its updates from fold_in(key_i, 1).
     model_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
     q_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    init_model = jax.jit(jax.vmap(lambda k: models.start_training(model.init(k))))
-    init_q = jax.jit(jax.vmap(lambda k, h: q.init(k, jnp.zeros(obs_size, bool), h)))
-    chunks = {name: q_phase(settings, q, AGENTS[name].batch(q, model)) for name in agents}
-    phases = Phases(settings, {"model": model_phase(settings, model), **chunks}, progress)
+
+    def init_q(agent: OfflineAgent):
+        size = model_of[agent.model].latent_size if agent.encodes else obs_size
+        return jax.jit(jax.vmap(lambda k, h: q.init(k, jnp.zeros(size, bool), h)))
+
+    def init_model(phase: str):
+        return jax.jit(jax.vmap(lambda k: models.start_training(model_of[phase].init(k))))
+
+    def encoder(agent: OfflineAgent) -> Optional[Callable]:
+        if not agent.encodes:
+            return None
+        return lambda params, obs: model_of[agent.model].start(params, None, obs)
+
+    needed = [phase for phase in model_of if any(AGENTS[n].model == phase for n in agents)]
+    chunks, inits = {}, {}
+    for phase in needed:
+        chunks[phase] = model_phase(settings, model_of[phase], predictions=phase == "model")
+        inits[phase] = init_model(phase)
+    for name in agents:
+        agent = AGENTS[name]
+        model = model_of.get(agent.model)
+        chunks[name] = q_phase(settings, q, agent.batch(q, model), encoder(agent))
+        inits[name] = init_q(agent)
+    phases = Phases(settings, chunks, progress)
     raw = Raw()
 
     for coverage in coverages:
         data = dataset.as_replay(dataset.training_set(coverage, variant(settings)))
-        params = None
-        if any(AGENTS[name].uses_model for name in agents):
+        params = {}
+        for phase in needed:
             trained, metrics = phases.run(
-                "model",
-                coverage,
-                init_model(model_keys),
-                model_keys,
-                data,
-                None,
+                phase, coverage, inits[phase](model_keys), model_keys, data, None,
                 settings.model_steps,
-            )
-            raw.add_model(coverage, metrics, settings.chunk)
-            params = trained.params
+            )  # fmt: skip
+            raw.add_model(coverage, metrics, settings.chunk, phase)
+            params[phase] = trained.params
         for name in agents:
-            model_params = params if AGENTS[name].uses_model else None
+            agent = AGENTS[name]
             _, metrics = phases.run(
-                name, coverage, init_q(q_keys, hyper), q_keys, data, model_params, settings.q_steps
-            )
+                name, coverage, inits[name](q_keys, hyper), q_keys, data,
+                params.get(agent.model), settings.q_steps,
+            )  # fmt: skip
             raw.add_q(name, coverage, metrics, settings.chunk)
     raw.seconds.update(phases.seconds)
     return raw
