@@ -1,8 +1,9 @@
-"""Issue 14's figure: each Dyna design arm's final score (mean and 95% t interval over seeds)
-per level, from results/summaries/dyna_design.csv, with the paper's arm of each agent as a
-dashed reference line.
+"""Issue 14's figures: each Dyna design arm's final score (mean and 95% t interval over
+seeds) per level, from results/summaries/<summary>.csv, with the paper's arm of each agent
+as a dashed reference line.
 
     python scripts/dyna_design.py            # -> results/figures/dyna_design_cpu.png
+    python scripts/dyna_design.py --summary dyna_expectation --out results/figures/dyna_expectation_cpu.png
 """
 
 import argparse
@@ -20,9 +21,10 @@ import readme_tables as tables  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summary", default="dyna_design", choices=["dyna_design", "dyna_expectation"])
     parser.add_argument("--out", default="results/figures/dyna_design_cpu.png")
     args = parser.parse_args()
-    summary = tables.read_summary("dyna_design")
+    summary = tables.read_summary(args.summary)
     cell = tables.cells(summary, ["env", "complexity", "dyna_arm"], ["final_score"])
     levels = sorted({(e, c) for e, c in zip(cell["env"], cell["complexity"])})
     arms = [a for a in tables.DYNA_ARMS if a in set(cell["dyna_arm"])]

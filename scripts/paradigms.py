@@ -22,7 +22,7 @@ import yaml  # noqa: E402
 from experiments import results  # noqa: E402
 
 TABLE = "paradigms.parquet"
-AGENTS = ("dqn", "model_1step", "model_10step")
+AGENTS = ("dqn", "model_1step", "model_10step", "deepmdp_10step")
 ORDER = ("network", "linear", "tabular", "network_gps", "linear_gps", "network_iid8",
          "network_counter8", "linear_iid8", "linear_counter8")  # fmt: skip
 COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", "coverage",
@@ -79,7 +79,7 @@ def table(tree: Path) -> pd.DataFrame:
 def figure(seeds: pd.DataFrame, title: str):
     """Mean fraction of evaluation cells optimal (95% CI over seeds) per case and agent,
     one panel per coverage."""
-    coverages = list(dict.fromkeys(seeds["coverage"]))
+    coverages = ["path_to_goal", "single_cell"]  # the levels the predictions are about
     present = set(seeds["case"])
     cases = [c for c in ORDER if c in present] + sorted(present - set(ORDER))
     fig, axes = plt.subplots(1, len(coverages), figsize=(5.5 * len(coverages), 0.45 * len(cases) + 1.5),
@@ -89,7 +89,8 @@ def figure(seeds: pd.DataFrame, title: str):
         for k, agent in enumerate(AGENTS):
             rows = seeds[(seeds["coverage"] == coverage) & (seeds["agent"] == agent)]
             stats = [results.mean_ci(rows[rows["case"] == c]["fraction_optimal"]) for c in cases]
-            ax.barh([i + (k - 1) * height for i in range(len(cases))], [m for m, _ in stats],
+            ax.barh([i + (k - (len(AGENTS) - 1) / 2) * height for i in range(len(cases))],
+                    [m for m, _ in stats],
                     height, xerr=[0 if pd.isna(h) else h for _, h in stats], label=agent,
                     capsize=2)  # fmt: skip
         ax.set_yticks(range(len(cases)), cases)

@@ -376,10 +376,13 @@ PARADIGM_CASES = {  # issue 13's cases in the README's order
 def paradigms() -> str:
     """Per case: each agent's fraction of evaluation cells optimal (mean ± 95% CI over
     seeds; 'S' where the agent succeeds by Figure 1's majority rule) on Path-to-Goal and
-    Single-Cell, and the largest |Q_replay - Q_model| of either model agent."""
+    Single-Cell ('' where the case did not run the agent: deepmdp needs a network), and the
+    largest |Q_replay - Q_model| of the simple model's agents."""
     summary = read_summary("paradigms")
     table = cells(summary, ["case", "agent", "coverage"], ["fraction_optimal"], sums=["succeeded"])
-    agents = {"dqn": "DQN", "model_1step": "1-step", "model_10step": "10-step"}
+    agents = {"dqn": "DQN", "model_1step": "1-step", "model_10step": "10-step",
+              "deepmdp_10step": "DeepMDP 10-step"}  # fmt: skip
+    agents = {a: label for a, label in agents.items() if a in set(table["agent"])}
     columns, rows = [], []
     for coverage in ("path_to_goal", "single_cell"):
         columns += [f"{COVERAGES[coverage]}: {label}" for label in agents.values()]
@@ -390,15 +393,47 @@ def paradigms() -> str:
         shown = []
         for coverage in ("path_to_goal", "single_cell"):
             for agent in agents:
-                row = table[(table["case"] == case) & (table["agent"] == agent)
-                            & (table["coverage"] == coverage)].iloc[0]  # fmt: skip
+                at = table[(table["case"] == case) & (table["agent"] == agent)
+                           & (table["coverage"] == coverage)]  # fmt: skip
+                if at.empty:
+                    shown.append("")
+                    continue
+                row = at.iloc[0]
                 mark = " S" if row["succeeded"] == row["n"] else ""
                 shown.append(show(row, "fraction_optimal", 2) + mark)
-        gaps = summary[(summary["case"] == case) & (summary["agent"] != "dqn")]["max_abs_q_gap"]
-        shown.append(f"{gaps.max():.2f}")
+        simple = summary[(summary["case"] == case) & summary["agent"].isin(["model_1step", "model_10step"])]
+        shown.append(f"{simple['max_abs_q_gap'].max():.2f}")
         rows.append((label, shown))
     n = int(table["n"].min())
     return markdown(f"case ({n} seeds)", columns, rows)
+
+
+def paradigms_outcomes() -> str:
+    """The 12 outcomes of Figure 1 per learner (Parr's prediction c): tabular and linear from
+    experiment=paradigms, the networks from Figure 1's cpu run; each with the mean fraction
+    of evaluation cells right."""
+    summary = read_summary("paradigms")
+    table = cells(summary, ["case", "agent", "coverage"], ["fraction_optimal"], sums=["succeeded"])
+    figure1 = read_summary("fig1", keep_default_na=False)
+    figure1 = figure1[figure1["overrides"] == ""].set_index(["agent", "coverage"])
+    word = {True: "succeeds", False: "fails"}
+    rows = []
+    for learner in ("network", "tabular", "linear"):
+        for agent, label in FIG1_AGENTS.items():
+            shown = []
+            for coverage in COVERAGES:
+                if learner == "network":  # Figure 1 itself
+                    shown.append(word[figure1.loc[(agent, coverage), "succeeded"] in (True, "True")])
+                    continue
+                at = table[(table["case"] == learner) & (table["agent"] == agent)
+                           & (table["coverage"] == coverage)]  # fmt: skip
+                if at.empty:
+                    shown.append("not run")
+                    continue
+                row = at.iloc[0]
+                shown.append(f"{word[bool(row['succeeded'] == row['n'])]} ({row['fraction_optimal_mean']:.2f})")
+            rows.append((f"{learner}: {label}", shown))
+    return markdown("learner: agent", list(COVERAGES.values()), rows)
 
 
 MAZES = {"plain": "plain", "gps": "4 GPS bits", "iid16": "16 iid bits", "counter16": "16-bit counter"}
@@ -570,6 +605,7 @@ TABLES = {
     "dyna_design_offline": dyna_design_offline,
     "dyna_expectation": partial(dyna_design, "dyna_expectation"),
     "paradigms_online": paradigms_online,
+    "paradigms_outcomes": paradigms_outcomes,
     "model_families": model_families,
     "deepmdp_check": deepmdp_check,
 }
