@@ -401,8 +401,8 @@ def paradigms() -> str:
                 row = at.iloc[0]
                 mark = " S" if row["succeeded"] == row["n"] else ""
                 shown.append(show(row, "fraction_optimal", 2) + mark)
-        simple = summary[(summary["case"] == case) & summary["agent"].isin(["model_1step", "model_10step"])]
-        shown.append(f"{simple['max_abs_q_gap'].max():.2f}")
+        simple = summary["agent"].isin(["model_1step", "model_10step"])
+        shown.append(f"{summary[(summary['case'] == case) & simple]['max_abs_q_gap'].max():.2f}")
         rows.append((label, shown))
     n = int(table["n"].min())
     return markdown(f"case ({n} seeds)", columns, rows)
@@ -423,7 +423,8 @@ def paradigms_outcomes() -> str:
             shown = []
             for coverage in COVERAGES:
                 if learner == "network":  # Figure 1 itself
-                    shown.append(word[figure1.loc[(agent, coverage), "succeeded"] in (True, "True")])
+                    succeeded = figure1.loc[(agent, coverage), "succeeded"]
+                    shown.append(word[succeeded in (True, "True")])
                     continue
                 at = table[(table["case"] == learner) & (table["agent"] == agent)
                            & (table["coverage"] == coverage)]  # fmt: skip
@@ -431,12 +432,14 @@ def paradigms_outcomes() -> str:
                     shown.append("not run")
                     continue
                 row = at.iloc[0]
-                shown.append(f"{word[bool(row['succeeded'] == row['n'])]} ({row['fraction_optimal_mean']:.2f})")
+                outcome = word[bool(row["succeeded"] == row["n"])]
+                shown.append(f"{outcome} ({row['fraction_optimal_mean']:.2f})")
             rows.append((f"{learner}: {label}", shown))
     return markdown("learner: agent", list(COVERAGES.values()), rows)
 
 
-MAZES = {"plain": "plain", "gps": "4 GPS bits", "iid16": "16 iid bits", "counter16": "16-bit counter"}
+MAZES = {"plain": "plain", "gps": "4 GPS bits", "iid16": "16 iid bits",
+         "counter16": "16-bit counter"}  # fmt: skip
 
 
 def paradigms_online() -> str:

@@ -500,19 +500,24 @@ def maze_stats(rows):
 def lead_cases(maze):
     """The simple model leads ER on the plain maze; on `maze` the lead is gone, then kept."""
     plain = [("plain", "simple_model", -2.0, 0.5), ("plain", "er", -12.0, 5.0)]
-    return (maze_stats(plain + [(maze, "simple_model", -5.0, 1.0), (maze, "er", -4.0, 2.0)]),
-            maze_stats(plain + [(maze, "simple_model", -2.0, 0.5), (maze, "er", -12.0, 2.0)]))  # fmt: skip
+    gone = [(maze, "simple_model", -5.0, 1.0), (maze, "er", -4.0, 2.0)]
+    kept = [(maze, "simple_model", -2.0, 0.5), (maze, "er", -12.0, 2.0)]
+    return maze_stats(plain + gone), maze_stats(plain + kept)
 
 
 def deepmdp_counter_cases():
-    return (maze_stats([("counter16", "deepmdp", -2.0, 0.5), ("counter16", "simple_model", -9.0, 1.0)]),
-            maze_stats([("counter16", "deepmdp", -9.0, 0.5), ("counter16", "simple_model", -2.0, 1.0)]))  # fmt: skip
+    def cells(deepmdp, simple):
+        return maze_stats([("counter16", "deepmdp", deepmdp, 0.5),
+                           ("counter16", "simple_model", simple, 1.0)])  # fmt: skip
+
+    return cells(-2.0, -9.0), cells(-9.0, -2.0)
 
 
 def deepmdp_offline_cases():
     def cells(deepmdp, simple):
-        return paradigm_table({("network_counter8", "deepmdp_10step", "path_to_goal"): deepmdp,
-                               ("network_counter8", "model_10step", "path_to_goal"): simple})  # fmt: skip
+        case = "network_counter8"
+        return paradigm_table({(case, "deepmdp_10step", "path_to_goal"): deepmdp,
+                               (case, "model_10step", "path_to_goal"): simple})  # fmt: skip
 
     return cells(GOOD, BAD), cells(BAD, GOOD)
 
@@ -558,8 +563,10 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "Search control online": lambda: arm_cases("simple", "simple_replayed"),
     "A mean (expectation) model": lambda: arm_cases("simple", "simple_mean"),
     "Expected backups:": lambda: arm_cases("simple_expected", "simple"),
-    "A mean model hurts where dynamics are stochastic, with 10-step": lambda: arm_cases("simple", "simple_mean"),
-    "A mean model hurts where dynamics are stochastic, with 1-step": lambda: arm_cases("simple_1step", "simple_mean_1step"),
+    "A mean model hurts where dynamics are stochastic, with 10-step":
+        lambda: arm_cases("simple", "simple_mean"),
+    "A mean model hurts where dynamics are stochastic, with 1-step":
+        lambda: arm_cases("simple_1step", "simple_mean_1step"),
     "Expected backups with 1-step": lambda: arm_cases("simple_expected_1step", "simple_1step"),
     "Prioritized replay": lambda: arm_cases("er_prioritized", "er"),
     "Prioritized sweeping": lambda: arm_cases("simple_prioritized", "simple"),

@@ -371,7 +371,7 @@ def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_
         base = compose("config", overrides=["experiment=dyna_design"], return_hydra_config=True)
         params = OmegaConf.to_container(base.hydra.sweeper.params, resolve=True)
         assert len(str(params["design"]).split(",")) == 9 and base.scale.num_seeds >= 5
-        arms = list(config.choices("design"))  # every arm: dyna_design's nine, 3 with 1-step rollouts
+        arms = list(config.choices("design"))  # dyna_design's nine, 3 with 1-step rollouts
         assert len(arms) == 12
         names = set()
         for arm in arms:
@@ -379,7 +379,8 @@ def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_
                                                "level=panflute-3"], return_hydra_config=True)  # fmt: skip
             assert cfg.dyna_arm == arm and list(cfg.agent.hidden) == [64, 64]
             changed = {k for k, v in config.DESIGN_DEFAULTS.items() if cfg.agent.get(k, v) != v}
-            assert len(changed) == (0 if arm in ("er", "simple", "perfect", "simple_1step") else 1), arm
+            paper_arm = arm in ("er", "simple", "perfect", "simple_1step")
+            assert len(changed) == (0 if paper_arm else 1), arm
             if arm.startswith("simple"):  # 320 imagined transitions as 1 x 320 or 10 x 32
                 shape = (cfg.agent.rollout_length, cfg.agent.num_rollouts)
                 assert shape == ((1, 320) if arm.endswith("_1step") else (10, 32)), arm

@@ -936,7 +936,8 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
     beats it): PASS; it still does at every such level: FAIL; no lead on the plain maze to
     lose: TOO SMALL TO TELL. The `control` maze is shown beside."""
     stats = with_maze(stats)
-    levels = sorted(set(stats[(stats["env"] == "procmaze") & (stats["maze"] == maze)]["complexity"]))
+    ran = stats[(stats["env"] == "procmaze") & (stats["maze"] == maze)]
+    levels = sorted(set(ran["complexity"]))
     if not levels:
         return NOT_RUN, f"no {maze} ProcMaze runs"
     shown, kept, led = [], [], False

@@ -165,6 +165,7 @@ def q_phase(
 
     def chunk(learner, key, t0, data, model_params):
         cells = observations if encode is None else encode(model_params, observations)
+
         def step(learner, t):
             learner, loss = q.learn(
                 learner, batch(jax.random.fold_in(key, t), learner, data, model_params)
