@@ -49,7 +49,7 @@ def main() -> None:
         ax.invert_yaxis()
         ax.set_xlabel("final greedy score (mean, 95% t CI over seeds)")
         ax.set_title(f"ProcMaze {size} (dotted: uniform random policy)", fontsize=9)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out, dpi=110)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from experiments.analysis import claims
-from experiments.analysis.claims import FAIL, NOT_JUDGED, NOT_RUN, PASS
+from experiments.analysis.claims import FAIL, NOT_JUDGED, NOT_RUN, PASS, TOO_SMALL
 
 HIGH, LOW, MID = [10.0, 10.1, 9.9], [1.0, 1.1, 0.9], [5.0, 9.0, 1.0]  # MID overlaps both
 
@@ -497,12 +497,24 @@ def maze_stats(rows):
     ])  # fmt: skip
 
 
-def lead_cases(maze):
-    """The simple model leads ER on the plain maze; on `maze` the lead is gone, then kept."""
+def lead_cases(maze, control=None):
+    """The simple model leads ER on the plain maze (and on the control); on `maze` the lead
+    is gone, then kept."""
     plain = [("plain", "simple_model", -2.0, 0.5), ("plain", "er", -12.0, 5.0)]
+    if control:
+        plain += [(control, "simple_model", -2.5, 0.5), (control, "er", -12.0, 5.0)]
     gone = [(maze, "simple_model", -5.0, 1.0), (maze, "er", -4.0, 2.0)]
     kept = [(maze, "simple_model", -2.0, 0.5), (maze, "er", -12.0, 2.0)]
     return maze_stats(plain + gone), maze_stats(plain + kept)
+
+
+def test_a_lead_lost_on_the_control_too_is_too_small_to_tell():
+    plain = [("plain", "simple_model", -2.0, 0.5), ("plain", "er", -12.0, 5.0)]
+    gone = [("simple_model", -10.0, 3.0), ("er", -10.0, 3.0)]
+    both = maze_stats(plain + [(m, a, x, h) for m in ("counter16", "iid16") for a, x, h in gone])
+    verdict, shown = claims.lead_vanishes(both, "simple_model", "counter16", control="iid16")
+    assert verdict == TOO_SMALL and "iid16 control too" in shown
+    assert claims.lead_vanishes(both, "simple_model", "counter16")[0] == PASS  # no control
 
 
 def deepmdp_counter_cases():
@@ -549,7 +561,7 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "Smoothing decreases": frozen_cases,
     "GPS bits (a):": gps_cases,
     "GPS bits (a), online": lambda: lead_cases("gps"),
-    "Distractors (b), online: the simple model's lead": lambda: lead_cases("counter16"),
+    "Distractors (b), online: the simple model's lead": lambda: lead_cases("counter16", "iid16"),
     "Distractors (b), online: with a 16-bit counter": deepmdp_counter_cases,
     "Distractors (b), offline": deepmdp_offline_cases,
     "Distractor bits (b)": distractor_cases,

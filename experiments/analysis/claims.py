@@ -934,13 +934,15 @@ def with_maze(stats: pd.DataFrame) -> pd.DataFrame:
 def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
     """Where `agent` beats ER on plain ProcMaze, it no longer does on `maze` (ER matches or
     beats it): PASS; it still does at every such level: FAIL; no lead on the plain maze to
-    lose: TOO SMALL TO TELL. The `control` maze is shown beside."""
+    lose: TOO SMALL TO TELL. With a `control` maze (the same number of bits, but ones a
+    factored model predicts exactly), the loss is the maze's own only if the lead survives
+    on the control: where the control loses it too, TOO SMALL TO TELL."""
     stats = with_maze(stats)
     ran = stats[(stats["env"] == "procmaze") & (stats["maze"] == maze)]
     levels = sorted(set(ran["complexity"]))
     if not levels:
         return NOT_RUN, f"no {maze} ProcMaze runs"
-    shown, kept, led = [], [], False
+    shown, kept, controlled, led = [], [], [], False
     for size in levels:
         at = dict(env="procmaze", complexity=size)
         words = {}
@@ -953,9 +955,14 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
         if words.get("plain") == "ahead" and maze in words:
             led = True
             kept.append(words[maze] == "ahead")
+            controlled.append(control is None or words.get(control) == "ahead")
     if not led:
         return TOO_SMALL, "; ".join(shown) + f"; no lead of {agent} over ER on the plain maze"
-    return (FAIL if all(kept) else PASS), "; ".join(shown)
+    if all(kept):
+        return FAIL, "; ".join(shown)
+    if not any(c for c, k in zip(controlled, kept) if not k):
+        return TOO_SMALL, "; ".join(shown) + f"; the lead is gone on the {control} control too"
+    return PASS, "; ".join(shown)
 
 
 def ahead_on_maze(stats, maze: str, winner: str, loser: str):
