@@ -443,6 +443,16 @@ def distractor_cases():
     return cells(BAD), cells(GOOD)
 
 
+def test_a_distractor_cost_the_iid_control_shares_is_too_small_to_tell():
+    (claim,) = [c for c in claims.CLAIMS if c.text.startswith("Distractor bits (b)")]
+    passing, _ = distractor_cases()
+    control = paradigm_table({("network_iid8", "model_10step", "path_to_goal"): BAD})
+    lost = claim.verdict(pd.concat([passing, control]))
+    assert lost.verdict == TOO_SMALL and "the control lost as much" in lost.measured
+    held = paradigm_table({("network_iid8", "model_10step", "path_to_goal"): [0.5, 0.6] * 2 + [0.5]})
+    assert claim.verdict(pd.concat([passing, held])).verdict == PASS
+
+
 def equivalence_cases(learner):
     def cells(model):
         network = {("network", "dqn", c): BAD for c in ("path_to_goal", "single_cell")}
