@@ -3,7 +3,8 @@ seeds) per level, from results/summaries/<summary>.csv, with the paper's arm of 
 as a dashed reference line.
 
     python scripts/dyna_design.py            # -> results/figures/dyna_design_cpu.png
-    python scripts/dyna_design.py --summary dyna_expectation --out results/figures/dyna_expectation_cpu.png
+    python scripts/dyna_design.py --summary dyna_expectation \
+        --out results/figures/dyna_expectation_cpu.png
 """
 
 import argparse
@@ -18,10 +19,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import readme_tables as tables  # noqa: E402
 
+from experiments import results  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--summary", default="dyna_design", choices=["dyna_design", "dyna_expectation"])
+    parser.add_argument(
+        "--summary", default="dyna_design", choices=["dyna_design", "dyna_expectation"]
+    )
     parser.add_argument("--out", default="results/figures/dyna_design_cpu.png")
     args = parser.parse_args()
     summary = tables.read_summary(args.summary)
@@ -50,8 +55,7 @@ def main() -> None:
         ax.set_xlabel("final greedy score (mean, 95% t CI over seeds)")
         ax.set_title(f"{tables.ENVS[env]} {size} (dotted: uniform random policy)", fontsize=9)
     figure.tight_layout()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=110)
+    results.write_figure(figure, Path(args.out))  # the one atomic figure writer
     print(args.out)
 
 

@@ -17,6 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import readme_tables as tables  # noqa: E402
 
+from experiments import results  # noqa: E402
+
 COLOURS = {"er": "#1b9e77", "simple_model": "#d95f02", "deepmdp": "#e7298a",
            "categorical_latent": "#66a61e", "perfect_model": "#7570b3"}  # fmt: skip
 
@@ -51,8 +53,7 @@ def main() -> None:
         ax.set_title(f"ProcMaze {size} (dotted: uniform random policy)", fontsize=9)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=110)
+    results.write_figure(figure, Path(args.out))  # the one atomic figure writer
     print(args.out)
 
 

@@ -373,6 +373,13 @@ PARADIGM_CASES = {  # issue 13's cases in the README's order
 }  # fmt: skip
 
 
+def _case_cell(table: pd.DataFrame, case: str, agent: str, coverage: str):
+    """The row of one (case, agent, coverage) of the paradigms cells, or None if not run."""
+    at = table[(table["case"] == case) & (table["agent"] == agent)
+               & (table["coverage"] == coverage)]  # fmt: skip
+    return None if at.empty else at.iloc[0]
+
+
 def paradigms() -> str:
     """Per case: each agent's fraction of evaluation cells optimal (mean ± 95% CI over
     seeds; 'S' where the agent succeeds by Figure 1's majority rule) on Path-to-Goal and
@@ -393,12 +400,10 @@ def paradigms() -> str:
         shown = []
         for coverage in ("path_to_goal", "single_cell"):
             for agent in agents:
-                at = table[(table["case"] == case) & (table["agent"] == agent)
-                           & (table["coverage"] == coverage)]  # fmt: skip
-                if at.empty:
+                row = _case_cell(table, case, agent, coverage)
+                if row is None:
                     shown.append("")
                     continue
-                row = at.iloc[0]
                 mark = " S" if row["succeeded"] == row["n"] else ""
                 shown.append(show(row, "fraction_optimal", 2) + mark)
         simple = summary["agent"].isin(["model_1step", "model_10step"])
@@ -426,12 +431,10 @@ def paradigms_outcomes() -> str:
                     succeeded = figure1.loc[(agent, coverage), "succeeded"]
                     shown.append(word[succeeded in (True, "True")])
                     continue
-                at = table[(table["case"] == learner) & (table["agent"] == agent)
-                           & (table["coverage"] == coverage)]  # fmt: skip
-                if at.empty:
+                row = _case_cell(table, learner, agent, coverage)
+                if row is None:
                     shown.append("not run")
                     continue
-                row = at.iloc[0]
                 outcome = word[bool(row["succeeded"] == row["n"])]
                 shown.append(f"{outcome} ({row['fraction_optimal_mean']:.2f})")
             rows.append((f"{learner}: {label}", shown))
