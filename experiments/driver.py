@@ -63,26 +63,32 @@ def default_block() -> int:
     return CPU_BLOCK if jax.default_backend() == "cpu" else 0
 
 
-def check_width(width: int) -> None:
-    """Members are split evenly over every local device: a width the devices do not divide
-    is refused (ConfigError). Padding it would put members nobody asked for into
-    checkpoints, saved models and trackers, with shapes that depend on the machine."""
-    devices = jax.local_device_count()
-    if width % devices:
+def member_devices(width: int, devices=None) -> list:
+    """The devices `width` members are split over, evenly (leading axis). On accelerators
+    every local device, and a width they do not divide is refused (ConfigError): padding it
+    would put members nobody asked for into checkpoints, saved models and trackers, with
+    shapes that depend on the machine. On a CPU, whose devices are its cores
+    (experiments/cores.py), the most of them that divide `width`. How many members share a
+    device can move the last bits of some matrix products, as the block size can (README,
+    "Speed and memory"); a given command on a given machine is deterministic."""
+    devices = jax.devices() if devices is None else devices
+    if devices[0].platform == "cpu":
+        return devices[: max(d for d in range(1, len(devices) + 1) if width % d == 0)]
+    if width % len(devices):
         raise ConfigError(
-            f"{width} members do not split evenly over the {devices} local devices; give a "
-            f"multiple of {devices} seeds (scale.num_seeds), or make visible a number of "
-            f"devices that divides {width} (CUDA_VISIBLE_DEVICES)."
+            f"{width} members do not split evenly over the {len(devices)} local devices; give "
+            f"a multiple of {len(devices)} seeds (scale.num_seeds), or make visible a number "
+            f"of devices that divides {width} (CUDA_VISIBLE_DEVICES)."
         )
+    return devices
 
 
 def compile_program(env, agent, regime: Regime, width: int, block: int | None = None) -> Program:
-    """One compiled program for `width` members, split evenly over every local device (a mesh
-    over `jax.devices()`; `check_width`). Each device vmaps its share in blocks of `block`
+    """One compiled program for `width` members, split evenly over the local devices (a mesh
+    over `member_devices(width)`). Each device vmaps its share in blocks of `block`
     (None: `default_block()`; 0: all at once) that `lax.map` runs in sequence. Sharding and
     blocking change the schedule, not the arithmetic of a member."""
-    check_width(width)
-    mesh = jax.sharding.Mesh(jax.devices(), (MEMBERS,))
+    mesh = jax.sharding.Mesh(member_devices(width), (MEMBERS,))
     members = jax.sharding.NamedSharding(mesh, P(MEMBERS))
     init, run_interval = make_train(env, agent, regime)
     init = jax.jit(jax.vmap(init), out_shardings=members)

@@ -11,7 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import hydra
+from experiments import cores
+
+if __name__ == "__main__" or Path(sys.argv[0]).name == "mbgen":  # the program, not an import
+    cores.use_every_core()  # before JAX starts: one device per CPU core
+
+import hydra  # JAX must start after use_every_core, so every import comes below it
 import jax
 import jax.numpy as jnp
 from hydra.core.hydra_config import HydraConfig
@@ -56,7 +61,7 @@ def run(cfg: DictConfig) -> None:
         offline_run = cfg.kind == "offline_gridworld"
         job = config.build_offline(cfg) if offline_run else config.build(cfg)
         if cfg.kind == "online":
-            driver.check_width(job.num_seeds)
+            driver.member_devices(job.num_seeds)
     except config.ConfigError as error:
         fail(str(error), run_dir)
     if results.is_finished(run_dir):

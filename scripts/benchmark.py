@@ -21,6 +21,10 @@ per-member throughput relative to the first width given for the same agent.
 import argparse
 import time
 
+from experiments import cores
+
+cores.use_every_core()  # as mbgen does: one device per core (before JAX starts)
+
 import jax
 import jax.numpy as jnp
 import yaml
@@ -94,9 +98,11 @@ def measure(
     compiled = program.interval
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
-    # XLA counts a loop body once: the interval's flops are those of ONE env step + update
-    # of one block of members (the whole width when unblocked).
-    members_counted = block if 0 < block < num_seeds else num_seeds
+    # XLA counts a loop body once, in the program of one device: the interval's flops are
+    # those of ONE env step + update of one block of that device's members (all of them
+    # when unblocked).
+    per_device = num_seeds // program.devices
+    members_counted = block if 0 < block < per_device else per_device
     flops = cost.get("flops", float("nan")) / members_counted
     runner, _ = compiled(runner, jnp.int32(0))  # warm-up
     jax.block_until_ready(runner)
@@ -140,8 +146,10 @@ def main() -> None:
     env_settings = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
     block = default_block() if args.block is None else args.block
     shown = "".join(f" {k}={v}" for k, v in env_settings.items())
+    devices = jax.devices()
     print(
-        f"{args.env} {args.size}{shown}, high data, paper networks; device {jax.devices()[0]}; "
+        f"{args.env} {args.size}{shown}, high data, paper networks; {len(devices)} x "
+        f"{devices[0].device_kind} device(s) (members split over as many as divide them); "
         f"members vmapped in blocks of {block or 'the whole width'}"
     )
     print(

@@ -3,6 +3,8 @@ so that a refactor or a speed change can prove that results did not change.
 
     python scripts/golden.py record /tmp/before     # before the change
     python scripts/golden.py check /tmp/before      # after it: bit for bit, or says where
+    python scripts/golden.py record /tmp/wide --only er --set scale.num_seeds=30 \
+        "++agent.hidden=[200,200,200]"              # the small runs with other settings
 
 Each run is small (PanFlute 3 or ProcMaze 3, 2 seeds, 1,200 steps, 32-unit networks) but
 goes through the same config, loop, agents and writers as a real one.
@@ -57,12 +59,22 @@ def mbgen(overrides: list[str], run_dir: Path) -> None:
         sys.exit(f"{' '.join(overrides)} failed:\n{done.stderr[-2000:]}")
 
 
-def record(root: Path, only: list[str]) -> None:
+def key(override: str) -> str:
+    return override.split("=")[0].lstrip("+")
+
+
+def with_settings(overrides: list[str], settings: list[str]) -> list[str]:
+    """`overrides` with each of `settings` in place of the override of the same key."""
+    replaced = {key(s) for s in settings}
+    return [o for o in overrides if key(o) not in replaced] + settings
+
+
+def record(root: Path, only: list[str], settings: list[str] = ()) -> None:
     for name, overrides in RUNS.items():
         if only and name not in only:
             continue
         shutil.rmtree(root / name, ignore_errors=True)
-        mbgen([*overrides, *SMALL], root / name)
+        mbgen(with_settings([*overrides, *SMALL], list(settings)), root / name)
         print(f"recorded {name}")
     if not only or "offline" in only:
         shutil.rmtree(root / "offline", ignore_errors=True)
@@ -84,9 +96,9 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> str:
     return ""
 
 
-def check(before: Path, only: list[str]) -> None:
+def check(before: Path, only: list[str], settings: list[str] = ()) -> None:
     after = Path(tempfile.mkdtemp(prefix="golden_after_"))
-    record(after, only)
+    record(after, only, settings)
     bad = 0
     for run in sorted(p for p in before.iterdir() if p.is_dir()):
         if only and run.name not in only:
@@ -105,8 +117,10 @@ def main() -> None:
     parser.add_argument("mode", choices=["record", "check"])
     parser.add_argument("root", type=Path)
     parser.add_argument("--only", nargs="*", default=[], help="agent names, or offline")
+    parser.add_argument("--set", nargs="*", default=[], metavar="OVERRIDE",
+                        help="online runs: overrides in place of the small ones of the same key")
     args = parser.parse_args()
-    (record if args.mode == "record" else check)(args.root, args.only)
+    (record if args.mode == "record" else check)(args.root, args.only, args.set)
 
 
 if __name__ == "__main__":

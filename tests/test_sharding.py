@@ -1,5 +1,6 @@
 """Members sharded over every local device (experiments/driver.py): a run split over two
-(simulated) CPU devices gives the metrics of the same run on one.
+(simulated) CPU devices gives the metrics of the same run on one; a width is split over as
+many CPU devices as divide it, and refused on accelerators it does not split over evenly.
 
 XLA's device count is fixed when JAX starts, and this process has started it already, so
 each configuration runs in a fresh interpreter (`child`) that pickles what it measured.
@@ -19,8 +20,8 @@ TESTS = Path(__file__).parent
 
 def child(out: str, devices: int) -> None:
     """A tiny ER run of 4 members on every local device (on two, also with each device's
-    share in blocks of 1), and what an uneven width and a grid search's chunks are on this
-    machine, pickled to `out`."""
+    share in blocks of 1), and how many devices an uneven width and a grid search's chunks
+    get on this machine, pickled to `out`."""
     import jax
     import jax.numpy as jnp
 
@@ -52,16 +53,12 @@ def child(out: str, devices: int) -> None:
         return driver.run_online(program, runner), shares
 
     tables = {"wide": run(0)} | ({"blocked": run(1)} if devices == 2 else {})
-    try:
-        driver.check_width(3)
-        refusal = None
-    except ValueError as error:
-        refusal = str(error)
+    uneven = len(driver.member_devices(3))  # on a CPU: the most devices that divide 3
     widths = [
         grid_search.chunk_width(env, agent, regime, Grid((0,), (0,), chunk_size=c), 5, print)
         for c in (3, 8)
     ]
-    facts = dict(devices=jax.local_device_count(), refusal=refusal, widths=widths)
+    facts = dict(devices=jax.local_device_count(), uneven=uneven, widths=widths)
     pd.to_pickle((tables, facts), out)
 
 
@@ -105,12 +102,59 @@ def test_members_split_over_two_devices_give_the_one_device_metrics(tmp_path):
     )
     np.testing.assert_allclose(blocked["td_loss"], one["td_loss"], rtol=1e-5)
 
-    assert facts1["refusal"] is None
-    assert facts2["refusal"] == (
-        "3 members do not split evenly over the 2 local devices; give a multiple of 2 seeds "
-        "(scale.num_seeds), or make visible a number of devices that divides 3 "
-        "(CUDA_VISIBLE_DEVICES)."
-    )
+    assert facts1["uneven"] == facts2["uneven"] == 1
     # A grid search's chunks: at most chunk_size members, a multiple of the device count,
     # as few chunks as cover the 5 members (its padding rows are dropped: grid_search.py).
     assert facts1["widths"] == [3, 5] and facts2["widths"] == [2, 6]
+
+
+class FakeDevice:
+    def __init__(self, platform):
+        self.platform = platform
+
+
+@pytest.mark.parametrize("width, used", [(30, 6), (4, 4), (5, 5), (7, 1), (9, 3), (1, 1)])
+def test_cpu_members_go_to_as_many_core_devices_as_divide_them(width, used):
+    from experiments import driver
+
+    cpus = [FakeDevice("cpu") for _ in range(6)]
+    assert driver.member_devices(width, cpus) == cpus[:used]
+
+
+def test_an_uneven_width_is_refused_on_accelerators():
+    from experiments import driver
+    from experiments.config import ConfigError
+
+    gpus = [FakeDevice("gpu") for _ in range(8)]
+    assert driver.member_devices(16, gpus) == gpus
+    with pytest.raises(ConfigError) as refused:
+        driver.member_devices(30, gpus)
+    assert str(refused.value) == (
+        "30 members do not split evenly over the 8 local devices; give a multiple of 8 seeds "
+        "(scale.num_seeds), or make visible a number of devices that divides 30 "
+        "(CUDA_VISIBLE_DEVICES)."
+    )
+
+
+def test_every_core_becomes_a_device_unless_told(monkeypatch):
+    """experiments/cores.py: the flags mbgen sets before JAX starts, and when it keeps out."""
+    from experiments import cores
+
+    monkeypatch.setattr(cores, "usable_cores", lambda: 4)
+    monkeypatch.delitem(sys.modules, "jax", raising=False)  # as if JAX had not started yet
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    cores.use_every_core()
+    assert os.environ["XLA_FLAGS"] == (
+        "--xla_dump_to=/tmp/x --xla_force_host_platform_device_count=4"
+    )
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+    cores.use_every_core()  # a device count already chosen wins
+    assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=1"
+    monkeypatch.setenv("XLA_FLAGS", "")
+    monkeypatch.setenv("MBGEN_ONE_CPU_DEVICE", "1")
+    cores.use_every_core()  # the opt-out
+    assert os.environ["XLA_FLAGS"] == ""
+    monkeypatch.delenv("MBGEN_ONE_CPU_DEVICE")
+    monkeypatch.setattr(cores, "usable_cores", lambda: 1)
+    cores.use_every_core()  # one core: nothing to split
+    assert os.environ["XLA_FLAGS"] == ""
