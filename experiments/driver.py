@@ -87,7 +87,8 @@ def compile_program(env, agent, regime: Regime, width: int, block: int | None = 
     """One compiled program for `width` members, split evenly over the local devices (a mesh
     over `member_devices(width)`). Each device vmaps its share in blocks of `block`
     (None: `default_block()`; 0: all at once) that `lax.map` runs in sequence. Sharding and
-    blocking change the schedule, not the arithmetic of a member."""
+    blocking change the schedule; the number of members vmapped together can move the last
+    bits of a member's matrix products (the latent agents'; README, "Speed and memory")."""
     mesh = jax.sharding.Mesh(member_devices(width), (MEMBERS,))
     members = jax.sharding.NamedSharding(mesh, P(MEMBERS))
     init, run_interval = make_train(env, agent, regime)

@@ -124,6 +124,7 @@ def test_sampling_only_reaches_the_real_rows_of_a_padded_dataset():
     assert (np.asarray(batch.obs)[:, :9].sum(axis=1) == 1).all()
 
 
+@pytest.mark.slow  # compiles every offline agent's phases (~22 s); keeps the default run < 10 min
 def test_every_agent_of_the_table_trains_on_320_transitions_per_update():
     q = dqn.DQN(dqn.mlp(gw.NUM_ACTIONS, (8,)))
     model = SimpleModel(gw.OBS_SIZE, gw.NUM_ACTIONS, (8,))
