@@ -61,7 +61,7 @@ def run(cfg: DictConfig) -> None:
         offline_run = cfg.kind == "offline_gridworld"
         job = config.build_offline(cfg) if offline_run else config.build(cfg)
         if cfg.kind == "online":
-            driver.member_devices(job.num_seeds)
+            driver.member_devices(job.num_seeds)  # refuses widths GPUs cannot split
     except config.ConfigError as error:
         fail(str(error), run_dir)
     if results.is_finished(run_dir):

@@ -31,7 +31,7 @@ import yaml
 
 import agents
 import envs
-from agents import dqn
+from agents import dqn, replay
 from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime
 
@@ -66,6 +66,16 @@ def replay_bytes(agent_state) -> int:
     return sum(leaf.nbytes for leaf in jax.tree.leaves(buffers))
 
 
+def with_full_buffer(state, env, key):
+    """Every member's agent state (leading axis: members) with a full buffer of random real
+    transitions: the steady state of a long run, where sampling reads the whole buffer."""
+    members, capacity = jax.tree.leaves(state.replay.items)[0].shape[:2]
+    packed = replay.pack_bits(jax.random.bernoulli(key, 0.3, (members, capacity, env.obs_size)))
+    items = state.replay.items._replace(obs=packed, next_obs=packed[:, ::-1])
+    full = jnp.full(members, capacity, jnp.int32)
+    return state._replace(replay=replay.Replay(items, full, jnp.zeros(members, jnp.int32)))
+
+
 def measure(
     agent_name: str,
     num_seeds: int,
@@ -75,11 +85,13 @@ def measure(
     repeats: int,
     block: int | None,
     env_settings: dict | None = None,
+    full_buffer: bool = False,
 ) -> dict:
     settings = {envs.REGISTRY[env_name].complexity_key: size, **(env_settings or {})}
     env = envs.make(env_name, **settings)
     name, agent_settings = parse_agent(agent_name)
     agent = agents.make(name, env, **agent_settings)
+    block = default_block() if block is None else block
     regime = Regime(
         total_steps=steps,
         updates_per_step=1,
@@ -94,6 +106,8 @@ def measure(
     compile_seconds = time.perf_counter() - start
     hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
     runner = program.init(member_keys(0, num_seeds), hyper)
+    if full_buffer:
+        runner = runner._replace(agent=with_full_buffer(runner.agent, env, jax.random.key(1)))
     memory = replay_bytes(runner.agent) / num_seeds
     compiled = program.interval
     cost = compiled.cost_analysis()
@@ -136,6 +150,11 @@ def main() -> None:
         help="members vmapped together (0 = all; default: the driver's choice for this device)",
     )
     parser.add_argument(
+        "--full-buffer",
+        action="store_true",
+        help="time steps at a full buffer of random transitions (a long run's steady state)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -160,7 +179,8 @@ def main() -> None:
         first = None
         for seeds in args.seeds:
             r = measure(
-                name, seeds, args.steps, args.env, args.size, args.repeats, block, env_settings
+                name, seeds, args.steps, args.env, args.size, args.repeats, block, env_settings,
+                args.full_buffer,
             )
             first = first or r["seed_steps_per_s"]
             print(

@@ -25,6 +25,7 @@ if "--one-device" not in sys.argv:
 
 import jax
 import jax.numpy as jnp
+from benchmark import measure, with_full_buffer  # scripts/benchmark.py, beside this script
 from jax.sharding import PartitionSpec as P
 
 import agents
@@ -32,12 +33,12 @@ import envs
 from agents import dqn, replay
 from agents.base import Transition
 from envs.core import auto_reset
-from experiments.driver import MEMBERS, compile_program, member_devices, member_keys
-from experiments.online import Regime
+from experiments.driver import MEMBERS, member_devices, member_keys
 
 
-def timed(fn, *args, repeats: int = 3) -> float:
-    """Best wall seconds of `repeats` calls of the compiled `fn(*args)` (after a warm-up)."""
+def timed(fn, *args, repeats: int = 3) -> tuple[float, float]:
+    """(best wall seconds of `repeats` calls of the compiled `fn(*args)` after a warm-up,
+    XLA's FLOP count of it)."""
     compiled = jax.jit(fn).lower(*args).compile()
     jax.block_until_ready(compiled(*args))
     best = float("inf")
@@ -78,42 +79,18 @@ def scanned(part, num_seeds: int):
                          check_vma=False)
 
 
-def filled_state(agent, env, num_seeds: int, key):
-    """Every member's agent state with a full buffer of random real transitions."""
-    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
-    state = jax.vmap(agent.init)(member_keys(0, num_seeds), hyper)
-    capacity = jax.tree.leaves(state.replay.items)[0].shape[1]
-    bits = jax.random.bernoulli(key, 0.3, (num_seeds, capacity, env.obs_size))
-    packed = replay.pack_bits(bits)
-    items = state.replay.items._replace(obs=packed, next_obs=packed[:, ::-1])
-    full = jnp.full(num_seeds, capacity, jnp.int32)
-    return state._replace(replay=replay.Replay(items, full, jnp.zeros(num_seeds, jnp.int32)))
-
-
 def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
     env = envs.make("procmaze", grid_size=4)
     settings = agents.defaults(agent_name)
     agent = agents.make(agent_name, env)
     q = dqn.q_learner(env.num_actions, settings["hidden"], settings["discount"])
     key = jax.random.key(0)
-    state = filled_state(agent, env, num_seeds, key)
-    keys = jax.random.split(key, (num_seeds, iters))
-
-    # the whole step, as scripts/benchmark.py times it (one interval of `iters` steps)
-    regime = Regime(
-        total_steps=iters, updates_per_step=1, target_update_frequency=100,
-        eval_interval=iters, learning_starts=0, eval_runs=1, eval_steps=1,
-    )
-    program = compile_program(env, agent, regime, num_seeds)
     hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
-    runner = program.init(member_keys(0, num_seeds), hyper)
-    runner = runner._replace(agent=jax.tree.map(jnp.array, state))  # own buffers: donated
-    runner, _ = program.interval(runner, jnp.int32(0))
-    jax.block_until_ready(runner)
-    start = time.perf_counter()
-    runner, _ = program.interval(runner, jnp.int32(iters))
-    jax.block_until_ready(runner)
-    step_s = (time.perf_counter() - start) / iters
+    state = with_full_buffer(jax.vmap(agent.init)(member_keys(0, num_seeds), hyper), env, key)
+    keys = jax.random.split(key, (num_seeds, iters))
+    # the whole step: scripts/benchmark.py's program, one interval, at a full buffer too
+    whole = measure(agent_name, num_seeds, iters, "procmaze", 4, 1, None, full_buffer=True)
+    step_s = num_seeds / whole["seed_steps_per_s"]
 
     batch = dqn.real_batch(
         replay.unstore(jax.vmap(lambda r, k: replay.sample(r, k, 320))(state.replay, keys[:, 0]),

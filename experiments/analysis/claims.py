@@ -450,6 +450,8 @@ def paradigm_better(
     c = _paradigm_cell(table, *control) if control is not None else None
     if c is not None:
         shown += f"; control {_show_cell(c)}"
+    elif control_holds:  # the verdict needs the control: without it there is none
+        return NOT_RUN, f"not run: {' '.join(control)} (the control)"
     if beats(a, b):
         if control_holds and beats(a, c):
             return TOO_SMALL, shown + " (the control lost as much)"
