@@ -30,8 +30,9 @@ from jax.sharding import PartitionSpec as P
 
 import agents
 import envs
-from agents import dqn, replay
+from agents import dqn, models, replay, simple_model
 from agents.base import Transition
+from agents.rollout import rollout
 from envs.core import auto_reset
 from experiments.driver import MEMBERS, member_devices, member_keys
 
@@ -151,6 +152,7 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
 
     parts = {
         "whole update (draw + learn)": (update, state),
+        **model_parts(agent_name, settings, env, q, state, batch),
         "  learn: Q fwd+bwd, target fwd, Adam": (learn, (learner, batch)),
         "    Q forward + backward": (grads, (learner, batch)),
         "    target forward": (target_forward, (learner, batch)),
@@ -169,6 +171,47 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
         gflops = flops * len(member_devices(num_seeds)) / per_step / 1e9
         print(f"{name:<40}{per_step * 1e3:>9.3f}{per_step / step_s:>8.0%}{gflops:>9.1f}"
               f"{gflops / peak:>9.0%}", flush=True)
+
+
+def model_parts(agent_name: str, settings: dict, env, q: dqn.DQN, state, batch) -> dict:
+    """The simple model's draw, apart: one model step on 32 real transitions, and the
+    10-step rollout from 32 starts (model forward, softmax act on Q, bit sampling), with the
+    sampling of the bits alone."""
+    if agent_name != "simple_model":
+        return {}
+    model = simple_model.simple_model(env, settings["hidden"])
+    starts = settings["num_rollouts"]
+    real = jax.tree.map(lambda x: x[:, :settings["model_batch_size"]], batch)
+    real = Transition(real.obs, real.action, real.reward, real.continuation < 1,
+                      real.next_obs, None)
+
+    def model_step(trained_real, k):
+        trained, real = trained_real
+        return models.train_step(trained, model.loss, 1e-4, k, real)[0], real
+
+    def imagine(carry, k):
+        trained, learner, obs = carry
+        imagined = rollout(k, q, learner, obs, lambda x: x,
+                           lambda k, x, a: model.transition(trained.params, k, x, a),
+                           settings["rollout_length"], env.episodic)
+        # the next rollout starts from this one's last states, and every output feeds
+        # them, so XLA neither hoists the loop nor drops a head whose result is unused
+        alive = sum(jnp.sum(x) for x in jax.tree.leaves(imagined)) > 1e30
+        return trained, learner, imagined.next_obs[-starts:] ^ alive
+
+    def sample_bits(obs_logits, k):
+        obs, logits = obs_logits
+        for step_key in jax.random.split(k, settings["rollout_length"]):
+            obs = obs ^ jax.random.bernoulli(step_key, jax.nn.sigmoid(logits))
+        return obs, logits
+
+    obs = batch.obs[:, :starts] > 0.5
+    logits = jnp.zeros(obs.shape, jnp.float32)
+    return {
+        "  model step: fwd+bwd+Adam (32)": (model_step, (state.model, real)),
+        "  rollout: 10 x (model fwd, act, bits)": (imagine, (state.model, state.learner, obs)),
+        "    bit sampling alone (10 x 32)": (sample_bits, (obs, logits)),
+    }
 
 
 def main() -> None:

@@ -269,7 +269,7 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 42
+    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 46
     bad = subprocess.run(
         [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
         capture_output=True, text=True,
@@ -606,15 +606,16 @@ def cases_of(claim):
 
 
 # Issue 15's claims have their judges' cases beside its other tests
-# (tests/test_model_families_claims.py).
-ELSEWHERE = ("model_families",)
+# (tests/test_model_families_claims.py); issue 11's fidelity judges have theirs below (a
+# switch that changes nothing is "too small to tell", never FAIL).
+ELSEWHERE = ("model_families", "fidelity")
 HERE = [c for c in claims.CLAIMS if c.reads.tree not in ELSEWHERE]
 
 
 def test_every_claim_has_its_cases():
     starts = [[s for s in CASES if c.text.startswith(s)] for c in HERE]
     assert all(len(found) == 1 for found in starts)
-    assert len(CASES) == len(HERE) == len(claims.CLAIMS) - 6
+    assert len(CASES) == len(HERE) == len(claims.CLAIMS) - 10
 
 
 @pytest.mark.parametrize("claim", HERE, ids=lambda c: c.text[:40])
@@ -632,6 +633,7 @@ def test_claims_read_their_experiments_tables():
         "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
         "fig4_smoothing", "fig4_frozen", "paradigms", "deepmdp_check", "dyna_design",
         "dyna_design_offline", "dyna_expectation", "model_families", "paradigms_online",
+        "fidelity",
     }  # fmt: skip
     assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads
 
@@ -649,3 +651,51 @@ def test_ahead_at_some_level_says_ahead_behind_or_too_small_to_tell():
     assert claims.ahead_at_some_level(tied, "panflute", "deepmdp", "er")[0] == claims.TOO_SMALL
     behind = table[table["complexity"] == 4]
     assert claims.ahead_at_some_level(behind, "panflute", "deepmdp", "er")[0] == FAIL
+
+
+def fidelity_stats(*cells) -> pd.DataFrame:
+    """cells: (env, complexity, agent, fidelity setting, scores) -> cell_stats by setting."""
+    parts = []
+    for env, size, agent, name, scores in cells:
+        part = finals((env, "high_data", size, agent, scores))
+        parts.append(part.assign(**{"fidelity.name": name, "run_dir": f"{agent}{size}{name}"}))
+    return claims.cell_stats(pd.concat(parts), extra=["fidelity.name"])
+
+
+def test_setting_changes_says_where_the_authors_setting_differs():
+    table = fidelity_stats(
+        ("procmaze", 4, "er", "fixed", LOW), ("procmaze", 4, "er", "authors", MID),
+        ("procmaze", 6, "er", "fixed", LOW), ("procmaze", 6, "er", "authors", HIGH),
+        ("procmaze", 8, "er", "fixed", LOW),  # no authors run: not shown
+    )
+    verdict, measured = claims.setting_changes(table, "er", "procmaze")
+    assert verdict == PASS
+    assert measured == ("ProcMaze 4: fixed 1 ± 0.25 vs authors 5 ± 9.9 (authors too small to "
+                        "tell); ProcMaze 6: fixed 1 ± 0.25 vs authors 10 ± 0.25 (authors ahead)")
+    same = table[table["complexity"] == 4]
+    assert claims.setting_changes(same, "er", "procmaze")[0] == claims.TOO_SMALL
+    assert claims.setting_changes(table, "simple_model", "procmaze")[0] == NOT_RUN
+    assert claims.setting_changes(stats(("procmaze", "high_data", 4, "er", LOW)), "er",
+                                  "procmaze")[0] == NOT_RUN
+
+
+def test_learned_beats_perfect_in_both_needs_both_settings_ahead():
+    def table(authors_simple, perfect=LOW, size=7):
+        return fidelity_stats(
+            ("panflute", size, "simple_model", "fixed", HIGH),
+            ("panflute", size, "perfect_model", "fixed", perfect),
+            ("panflute", size, "simple_model", "authors", authors_simple),
+            ("panflute", size, "perfect_model", "authors", perfect),
+        )
+
+    verdict, measured = claims.learned_beats_perfect_in_both(table(HIGH))
+    assert verdict == PASS and measured.count("(ahead)") == 2, measured
+    assert claims.learned_beats_perfect_in_both(table(MID))[0] == claims.TOO_SMALL
+    assert claims.learned_beats_perfect_in_both(table(LOW, perfect=MID))[0] == claims.TOO_SMALL
+    assert claims.learned_beats_perfect_in_both(table(HIGH, perfect=[20, 20.1, 19.9]))[0] == FAIL
+    assert claims.learned_beats_perfect_in_both(table(HIGH, size=5))[0] == NOT_RUN
+    one_setting = table(HIGH)
+    one_setting = one_setting[~((one_setting["fidelity.name"] == "authors")
+                                & (one_setting["agent"] == "perfect_model"))]
+    verdict, measured = claims.learned_beats_perfect_in_both(one_setting)
+    assert verdict == NOT_RUN and "PanFlute 7 authors: not run" in measured

@@ -445,7 +445,8 @@ def paradigm_better(
     control too makes it TOO SMALL TO TELL: the loss is not `worse`'s own."""
     a, b = _paradigm_cell(table, *better), _paradigm_cell(table, *worse)
     if a is None or b is None:
-        return NOT_RUN, f"not run: {' and '.join(' '.join(c) for c, x in ((better, a), (worse, b)) if x is None)}"
+        missing = [" ".join(c) for c, x in ((better, a), (worse, b)) if x is None]
+        return NOT_RUN, f"not run: {' and '.join(missing)}"
     shown = f"{_show_cell(a)} vs {_show_cell(b)}"
     c = _paradigm_cell(table, *control) if control is not None else None
     if c is not None:
@@ -1033,5 +1034,97 @@ CLAIMS = CLAIMS + (
         "issue 13",
         Runs("deepmdp_check"),
         partial(ahead_at_some_level, env="panflute", winner="deepmdp", loser="er"),
+    ),
+)
+
+
+# ----------------------------------------------------------------------------- issue 11, fidelity
+# The suite's corrections (fidelity=fixed) against the public code's behaviour
+# (fidelity=authors), per level (configs/experiment/fidelity.yaml).
+
+FIDELITY = Runs("fidelity", extra=("fidelity.name",))
+SETTINGS = ("fixed", "authors")
+
+
+def setting_changes(stats, agent: str, env: str, regime="high_data") -> tuple[str, str]:
+    """`agent` under fidelity=authors against fidelity=fixed at each level of `env` run with
+    both: PASS where the two differ by the rule at some level (the switch changes the
+    result), TOO SMALL TO TELL where they differ nowhere."""
+    if "fidelity.name" not in stats:
+        return NOT_RUN, "no fidelity runs"
+    rows = stats[(stats["agent"] == agent) & (stats["env"] == env) & (stats["regime"] == regime)]
+    levels = sorted(set.intersection(*(
+        set(rows.loc[rows["fidelity.name"] == name, "complexity"]) for name in SETTINGS)))
+    if not levels:
+        return NOT_RUN, f"no {NAMES.get(env, env)} runs of {agent} under both fidelity settings"
+    shown, differs = [], False
+    for size in levels:
+        fixed, authors = (_row(rows, complexity=size, **{"fidelity.name": n}) for n in SETTINGS)
+        outcome = versus(authors, fixed)
+        differs = differs or outcome != "too small to tell"
+        shown.append(f"{NAMES[env]} {size}: fixed {fixed['mean']:.3g} ± {fixed['ci95']:.2g} vs "
+                     f"authors {authors['mean']:.3g} ± {authors['ci95']:.2g} (authors {outcome})")
+    return (PASS if differs else TOO_SMALL), "; ".join(shown)
+
+
+def learned_beats_perfect_in_both(stats, regime="high_data") -> tuple[str, str]:
+    """At every PanFlute level of at least 7 pipes run with both settings, the simple model
+    beats the perfect model under each fidelity setting (each against the perfect model of
+    the same setting): PASS; FAIL where the perfect model is ahead under some setting; else
+    TOO SMALL TO TELL."""
+    if "fidelity.name" not in stats:
+        return NOT_RUN, "no fidelity runs"
+    rows = stats[(stats["env"] == "panflute") & (stats["regime"] == regime)
+                 & (stats["complexity"] >= HARD_PANFLUTE)]
+    shown, outcomes = [], []
+    for size in sorted(set(rows["complexity"])):
+        for name in SETTINGS:
+            at = {"complexity": size, "fidelity.name": name}
+            simple, perfect = (_row(rows, agent=a, **at) for a in ("simple_model", "perfect_model"))
+            if simple is None or perfect is None:
+                shown.append(f"PanFlute {size} {name}: not run")
+                outcomes.append(None)
+                continue
+            outcomes.append(versus(simple, perfect))
+            shown.append(f"PanFlute {size} {name}: {_show(simple)} vs {_show(perfect)} "
+                         f"({outcomes[-1]})")
+    if not outcomes:
+        return NOT_RUN, "no PanFlute runs of 7 or more pipes"
+    if "behind" in outcomes:
+        return FAIL, "; ".join(shown)
+    if None in outcomes:
+        return NOT_RUN, "; ".join(shown)
+    return (PASS if set(outcomes) == {"ahead"} else TOO_SMALL), "; ".join(shown)
+
+
+CLAIMS = CLAIMS + (
+    Claim(
+        "The public code's observation after a terminal step (fidelity=authors: the first "
+        "stored transition of an episode starts in the old maze) changes ER's final score on "
+        "ProcMaze",
+        "issue 11",
+        FIDELITY,
+        partial(setting_changes, agent="er", env="procmaze"),
+    ),
+    Claim(
+        "The public code's observation after a terminal step changes the simple model's final "
+        "score on ProcMaze",
+        "issue 11",
+        FIDELITY,
+        partial(setting_changes, agent="simple_model", env="procmaze"),
+    ),
+    Claim(
+        "The public code's bit sampling (fidelity=authors: P(on) = clip(logit, 0, 1)) changes "
+        "the simple model's final score on PanFlute",
+        "issue 11",
+        FIDELITY,
+        partial(setting_changes, agent="simple_model", env="panflute"),
+    ),
+    Claim(
+        "The paper's 'learned beats perfect' on PanFlute 7+ holds under both settings: the "
+        "simple model beats the perfect model with fidelity=fixed and with fidelity=authors",
+        "section 5 (Figure 3); issue 11",
+        FIDELITY,
+        learned_beats_perfect_in_both,
     ),
 )
