@@ -171,6 +171,23 @@ def _flatten(node, prefix=""):
             yield name, value if not isinstance(value, list) else str(value)
 
 
+FIDELITY_PRESETS = Path(__file__).resolve().parent.parent / "configs" / "fidelity"
+
+
+def fidelity_label(fidelity: dict) -> str:
+    """A run's fidelity setting as tables group it: the preset whose every switch it has
+    (`fixed`, `authors`), else the switches it sets apart from `fixed`, joined by "+" (the
+    parts of its run name), so a run with one switch set alone never pools with a preset."""
+    import yaml  # PyYAML comes with Hydra
+
+    presets = {p.stem: yaml.safe_load(p.read_text()) for p in FIDELITY_PRESETS.glob("*.yaml")}
+    switches = {k: v for k, v in fidelity.items() if k != "name"}
+    for name in ("fixed", "authors"):
+        if all(presets[name].get(k) == v for k, v in switches.items()):
+            return name
+    return "+".join(str(v) for k, v in switches.items() if presets["fixed"].get(k) != v)
+
+
 def load_runs(root, report=print) -> pd.DataFrame:
     """Every finished run below `root` as one tidy table: its metrics rows, with its
     configuration fields as columns (dotted names, e.g. `agent.rollout_length`) and
@@ -190,6 +207,8 @@ def load_runs(root, report=print) -> pd.DataFrame:
             skipped.append(f"{run_dir} ({type(error).__name__})")
             continue
         fields = {k: v for k, v in _flatten(config) if k not in metrics.columns}
+        if isinstance(config.get("fidelity"), dict):
+            fields["fidelity.name"] = fidelity_label(config["fidelity"])
         summary = json.loads((run_dir / SUMMARY).read_text())
         if "random_policy_score" in summary:
             fields["random_policy_score"] = summary["random_policy_score"]

@@ -164,11 +164,11 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
     print(f"\n{agent_name}, ProcMaze 4, {num_seeds} members: whole step {step_s * 1e3:.2f} ms "
           f"({num_seeds / step_s:.0f} seed-steps/s)")
     print(f"{'part':<40}{'ms/step':>9}{'share':>8}{'GFLOP/s':>9}{'of peak':>9}")
-    for name, (part, init) in parts.items():
+    for name, (part, init, *steps) in parts.items():
         seconds, flops = timed(scanned(part, num_seeds), init, keys)
         per_step = seconds / iters
-        # XLA counts the scan body once, on one device
-        gflops = flops * len(member_devices(num_seeds)) / per_step / 1e9
+        # XLA counts a scan body once (the rollout's 10 steps as one), on one device
+        gflops = flops * (steps or [1])[0] * len(member_devices(num_seeds)) / per_step / 1e9
         print(f"{name:<40}{per_step * 1e3:>9.3f}{per_step / step_s:>8.0%}{gflops:>9.1f}"
               f"{gflops / peak:>9.0%}", flush=True)
 
@@ -209,7 +209,8 @@ def model_parts(agent_name: str, settings: dict, env, q: dqn.DQN, state, batch) 
     logits = jnp.zeros(obs.shape, jnp.float32)
     return {
         "  model step: fwd+bwd+Adam (32)": (model_step, (state.model, real)),
-        "  rollout: 10 x (model fwd, act, bits)": (imagine, (state.model, state.learner, obs)),
+        "  rollout: 10 x (model fwd, act, bits)": (imagine, (state.model, state.learner, obs),
+                                                   settings["rollout_length"]),
         "    bit sampling alone (10 x 32)": (sample_bits, (obs, logits)),
     }
 

@@ -101,7 +101,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "appendix_c": online_seeds,
     "ablation_rollout": online_seeds,
     "ablation_spontaneous": online_seeds,
-    "fidelity": online_seeds,
+    "fidelity": partial(online_seeds, extra=("total_steps",)),
     "fig1": fig1_outcomes,
     "dyna_design": online_seeds,
     "dyna_design_offline": fig1_outcomes,
@@ -257,24 +257,28 @@ def quickstart() -> str:
 
 
 def fidelity() -> str:
-    """`fidelity=fixed` beside `fidelity=authors` per level and agent (experiment=fidelity);
-    a cell that did not finish is marked so."""
+    """`fidelity=fixed` beside `fidelity=authors` per level and agent (experiment=fidelity),
+    then any switch run alone (a column per switch, "-" where not run); a preset's cell that
+    did not finish is marked so."""
     summary = read_summary("fidelity")
-    keys = ["env", "complexity", "agent", "fidelity.name"]
+    keys = ["env", "complexity", "agent", "total_steps", "fidelity.name"]
     table = cells(summary, keys, ["final_score"]).set_index(keys)
     random = summary.groupby(["env", "complexity"])["random_policy_score"].first()
+    alone = sorted(set(summary["fidelity.name"]) - {"fixed", "authors"})
     rows = []
-    for (env, size, agent), _ in table.groupby(level=[0, 1, 2], sort=True):
+    for (env, size, agent, steps), _ in table.groupby(level=[0, 1, 2, 3], sort=True):
         shown = []
-        for name in ("fixed", "authors"):
-            if (env, size, agent, name) not in table.index:
-                shown.append("not finished")
+        for name in ("fixed", "authors", *alone):
+            if (env, size, agent, steps, name) not in table.index:
+                shown.append("not finished" if name in ("fixed", "authors") else "-")
                 continue
-            row = table.loc[(env, size, agent, name)]
+            row = table.loc[(env, size, agent, steps, name)]
             # Levels of very different score ranges: significant figures, not decimals.
             shown.append(f"{row['final_score_mean']:.3g} ± {row['final_score_ci95']:.2g}")
-        rows.append((f"{ENVS[env]} {size}, {AGENTS[agent]}", [*shown, f"{random[env, size]:.3g}"]))
-    return markdown("level, agent", ["`fixed`", "`authors`", "uniform random policy"], rows)
+        label = f"{ENVS[env]} {size}, {AGENTS[agent]}"
+        rows.append((label, [f"{steps // 1000}k", *shown, f"{random[env, size]:.3g}"]))
+    columns = ["`fixed`", "`authors`", *(f"`fixed` + `{name}` alone" for name in alone)]
+    return markdown("level, agent", ["steps", *columns, "uniform random policy"], rows)
 
 
 def ablation_rollout() -> str:

@@ -653,13 +653,16 @@ def test_ahead_at_some_level_says_ahead_behind_or_too_small_to_tell():
     assert claims.ahead_at_some_level(behind, "panflute", "deepmdp", "er")[0] == FAIL
 
 
-def fidelity_stats(*cells) -> pd.DataFrame:
-    """cells: (env, complexity, agent, fidelity setting, scores) -> cell_stats by setting."""
+def fidelity_stats(*cells, steps=()) -> pd.DataFrame:
+    """cells: (env, complexity, agent, fidelity setting, scores) -> cell_stats by setting
+    (and by total steps, one per cell, when `steps` is given)."""
     parts = []
-    for env, size, agent, name, scores in cells:
+    for i, (env, size, agent, name, scores) in enumerate(cells):
         part = finals((env, "high_data", size, agent, scores))
-        parts.append(part.assign(**{"fidelity.name": name, "run_dir": f"{agent}{size}{name}"}))
-    return claims.cell_stats(pd.concat(parts), extra=["fidelity.name"])
+        part = part.assign(**{"fidelity.name": name, "run_dir": f"run{i}"})
+        parts.append(part.assign(total_steps=steps[i]) if steps else part)
+    extra = ["fidelity.name", *(["total_steps"] if steps else [])]
+    return claims.cell_stats(pd.concat(parts), extra=extra)
 
 
 def test_setting_changes_says_where_the_authors_setting_differs():
@@ -677,6 +680,16 @@ def test_setting_changes_says_where_the_authors_setting_differs():
     assert claims.setting_changes(table, "simple_model", "procmaze")[0] == NOT_RUN
     assert claims.setting_changes(stats(("procmaze", "high_data", 4, "er", LOW)), "er",
                                   "procmaze")[0] == NOT_RUN
+    # one level at two budgets: two cells, never pooled
+    budgets = fidelity_stats(
+        ("procmaze", 2, "er", "fixed", LOW), ("procmaze", 2, "er", "authors", LOW),
+        ("procmaze", 2, "er", "fixed", LOW), ("procmaze", 2, "er", "authors", HIGH),
+        steps=(6000, 6000, 12000, 12000))
+    verdict, measured = claims.setting_changes(budgets, "er", "procmaze")
+    assert verdict == PASS and measured.startswith("ProcMaze 2 (6k steps): fixed 1 ± 0.25 vs "
+                                                   "authors 1 ± 0.25 (authors too small to tell)")
+    assert "; ProcMaze 2 (12k steps): fixed 1 ± 0.25 vs authors 10 ± 0.25 (authors ahead)" in (
+        measured)
 
 
 def test_learned_beats_perfect_in_both_needs_both_settings_ahead():

@@ -9,9 +9,11 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 from toys import Countdown
 
 import agents
@@ -19,7 +21,7 @@ import envs
 from agents import dqn, dyna, replay
 from agents.base import Transition
 from agents.simple_model import SimpleModel
-from experiments import config
+from experiments import config, results
 from experiments.online import Regime, make_train
 
 HYPER = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
@@ -213,6 +215,26 @@ def test_fixed_keeps_todays_run_names_and_authors_or_a_single_switch_names_itsel
     assert name("agent=er", "fidelity.after_terminal=terminal_obs").endswith("-cpu-terminal_obs")
     assert name("fidelity=authors", "fidelity.bit_sampling=sigmoid").endswith("-authors-sigmoid")
 
+
+def test_results_label_a_run_by_its_preset_or_by_the_switches_it_sets_apart(tmp_path):
+    def label(*overrides):
+        return results.fidelity_label(OmegaConf.to_container(composed(*overrides).fidelity))
+
+    assert label() == "fixed" and label("fidelity=authors") == "authors"
+    assert label("fidelity.bit_sampling=clipped_logit") == "clipped_logit"
+    assert label("fidelity.after_terminal=terminal_obs", "fidelity.learning_starts=interval") == (
+        "terminal_obs+interval"
+    )
+    # load_runs groups by the label: a one-switch run never pools with `fixed`
+    run = tmp_path / "run"
+    run.mkdir()
+    fidelity = {**yaml.safe_load((config.CONFIG_DIR / "fidelity" / "fixed.yaml").read_text()),
+                "bit_sampling": "clipped_logit"}
+    (run / "config.yaml").write_text(yaml.safe_dump({"seed": 0, "fidelity": fidelity}))
+    (run / "summary.json").write_text("{}")
+    pd.DataFrame({"member": [0], "step": [500], "score": [1.0]}).to_parquet(run / "metrics.parquet")
+    table = results.load_runs(tmp_path, report=None)
+    assert table["fidelity.name"].tolist() == ["clipped_logit"]
 
 def test_the_fidelity_group_chooses_the_agent_settings_it_names():
     cfg = composed("agent=simple_model", "fidelity=authors")

@@ -137,3 +137,19 @@ def test_summarize_refuses_a_tree_without_results(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 2 and done.stderr.startswith("error: no finished results")
+
+
+def test_the_fidelity_table_shows_a_switch_run_alone_in_its_own_column(tmp_path, monkeypatch):
+    rows = []
+    for name, scores in (("fixed", [1.0, 1.1, 0.9]), ("authors", [5.0, 5.1, 4.9]),
+                         ("clipped_logit", [3.0, 3.1, 2.9])):  # fmt: skip
+        for member, score in enumerate(scores):
+            rows.append({"env": "procmaze", "complexity": 2, "agent": "simple_model",
+                         "fidelity.name": name, "member": member, "final_score": score,
+                         "random_policy_score": -5.9, "total_steps": 6000})  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "fidelity.csv", index=False)
+    monkeypatch.setattr(readme_tables, "SUMMARIES", tmp_path)
+    lines = readme_tables.fidelity().splitlines()
+    assert lines[0] == ("| level, agent | steps | `fixed` | `authors` | `fixed` + `clipped_logit` "
+                        "alone | uniform random policy |")
+    assert lines[2] == "| ProcMaze 2, simple model | 6k | 1 ± 0.25 | 5 ± 0.25 | 3 ± 0.25 | -5.9 |"

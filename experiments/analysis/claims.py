@@ -1042,52 +1042,70 @@ CLAIMS = CLAIMS + (
 # The suite's corrections (fidelity=fixed) against the public code's behaviour
 # (fidelity=authors), per level (configs/experiment/fidelity.yaml).
 
-FIDELITY = Runs("fidelity", extra=("fidelity.name",))
+FIDELITY = Runs("fidelity", extra=("fidelity.name", "total_steps"))
 SETTINGS = ("fixed", "authors")
 
 
+def _budgets(rows: pd.DataFrame) -> list[tuple]:
+    """The (complexity, total steps) cells of `rows`, ascending: a level run at two budgets
+    is two cells, never pooled."""
+    steps = rows["total_steps"] if "total_steps" in rows else pd.Series(0, index=rows.index)
+    return sorted(set(zip(rows["complexity"], steps)))
+
+
+def _at(rows: pd.DataFrame, size, steps, **where):
+    if "total_steps" in rows:
+        where["total_steps"] = steps
+    return _row(rows, complexity=size, **where)
+
+
+def _level(env: str, size, steps) -> str:
+    return f"{NAMES.get(env, env)} {size}" + (f" ({steps // 1000}k steps)" if steps else "")
+
+
 def setting_changes(stats, agent: str, env: str, regime="high_data") -> tuple[str, str]:
-    """`agent` under fidelity=authors against fidelity=fixed at each level of `env` run with
-    both: PASS where the two differ by the rule at some level (the switch changes the
-    result), TOO SMALL TO TELL where they differ nowhere."""
+    """`agent` under fidelity=authors against fidelity=fixed at each level (and budget) of
+    `env` run with both: PASS where the two differ by the rule at some level (the switch
+    changes the result), TOO SMALL TO TELL where they differ nowhere."""
     if "fidelity.name" not in stats:
         return NOT_RUN, "no fidelity runs"
     rows = stats[(stats["agent"] == agent) & (stats["env"] == env) & (stats["regime"] == regime)]
-    levels = sorted(set.intersection(*(
-        set(rows.loc[rows["fidelity.name"] == name, "complexity"]) for name in SETTINGS)))
-    if not levels:
+    cells = [c for c in _budgets(rows)
+             if all(_at(rows, *c, **{"fidelity.name": n}) is not None for n in SETTINGS)]
+    if not cells:
         return NOT_RUN, f"no {NAMES.get(env, env)} runs of {agent} under both fidelity settings"
     shown, differs = [], False
-    for size in levels:
-        fixed, authors = (_row(rows, complexity=size, **{"fidelity.name": n}) for n in SETTINGS)
+    for cell in cells:
+        fixed, authors = (_at(rows, *cell, **{"fidelity.name": n}) for n in SETTINGS)
         outcome = versus(authors, fixed)
         differs = differs or outcome != "too small to tell"
-        shown.append(f"{NAMES[env]} {size}: fixed {fixed['mean']:.3g} ± {fixed['ci95']:.2g} vs "
-                     f"authors {authors['mean']:.3g} ± {authors['ci95']:.2g} (authors {outcome})")
+        shown.append(f"{_level(env, *cell)}: fixed {fixed['mean']:.3g} ± {fixed['ci95']:.2g} "
+                     f"vs authors {authors['mean']:.3g} ± {authors['ci95']:.2g} "
+                     f"(authors {outcome})")
     return (PASS if differs else TOO_SMALL), "; ".join(shown)
 
 
 def learned_beats_perfect_in_both(stats, regime="high_data") -> tuple[str, str]:
-    """At every PanFlute level of at least 7 pipes run with both settings, the simple model
-    beats the perfect model under each fidelity setting (each against the perfect model of
-    the same setting): PASS; FAIL where the perfect model is ahead under some setting; else
+    """At every PanFlute level (and budget) of at least 7 pipes run, the simple model beats
+    the perfect model under each fidelity setting (each against the perfect model of the
+    same setting): PASS; FAIL where the perfect model is ahead under some setting; else
     TOO SMALL TO TELL."""
     if "fidelity.name" not in stats:
         return NOT_RUN, "no fidelity runs"
     rows = stats[(stats["env"] == "panflute") & (stats["regime"] == regime)
                  & (stats["complexity"] >= HARD_PANFLUTE)]
     shown, outcomes = [], []
-    for size in sorted(set(rows["complexity"])):
+    for cell in _budgets(rows):
         for name in SETTINGS:
-            at = {"complexity": size, "fidelity.name": name}
-            simple, perfect = (_row(rows, agent=a, **at) for a in ("simple_model", "perfect_model"))
+            simple, perfect = (_at(rows, *cell, agent=a, **{"fidelity.name": name})
+                               for a in ("simple_model", "perfect_model"))
             if simple is None or perfect is None:
-                shown.append(f"PanFlute {size} {name}: not run")
+                shown.append(f"{_level('panflute', *cell)} {name}: not run")
                 outcomes.append(None)
                 continue
             outcomes.append(versus(simple, perfect))
-            shown.append(f"PanFlute {size} {name}: {_show(simple)} vs {_show(perfect)} "
-                         f"({outcomes[-1]})")
+            shown.append(f"{_level('panflute', *cell)} {name}: {_show(simple)} vs "
+                         f"{_show(perfect)} ({outcomes[-1]})")
     if not outcomes:
         return NOT_RUN, "no PanFlute runs of 7 or more pipes"
     if "behind" in outcomes:
