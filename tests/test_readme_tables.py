@@ -88,11 +88,13 @@ def test_the_agent_ahead_of_every_other_is_bold(tmp_path, monkeypatch):
 
 def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, monkeypatch):
     tree = tmp_path / "fig1"
-    for name, temperature, flipped in (("fig1-cpu", 1.0, False), ("fig1-cpu-tau2", 2.0, True)):
+    runs = (("fig1-cpu", 0, 1.0, False), ("fig1-cpu-seed1", 1, 1.0, True),
+            ("fig1-cpu-tau2", 0, 2.0, True))  # fmt: skip
+    for name, seed, temperature, flipped in runs:
         run_dir = tree / name
         run_dir.mkdir(parents=True)
         config = {"scale": {"name": "cpu"}, "step_size": 3.0000001e-4, "temperature": temperature,
-                  "offline": {"step_size": 3e-4, "temperature": 1.0}}  # fmt: skip
+                  "seed": seed, "offline": {"step_size": 3e-4, "temperature": 1.0}}  # fmt: skip
         (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
         outcomes = pd.DataFrame(
             [dict(agent=a, coverage=c, succeeded=p != (flipped and a == "dqn"),
@@ -101,11 +103,14 @@ def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, 
         )  # fmt: skip
         outcomes.to_parquet(run_dir / "outcomes.parquet")
         (run_dir / "summary.json").write_text("{}")
-    readme_tables.write_summary("fig1", tree, tmp_path / "fig1.csv")
+    assert readme_tables.write_summary("fig1", tree, tmp_path / "fig1.csv") == 24  # 2 seeds
+    assert readme_tables.write_summary("fig1_sensitivity", tree, tmp_path / "fig1_sensitivity.csv") == 12
     monkeypatch.setattr(readme_tables, "SUMMARIES", tmp_path)
     sensitivity = readme_tables.fig1_sensitivity()
     assert "| the settings above | 12 of 12 |" in sensitivity
-    assert "| `temperature=2` | 8 of 12 |" in sensitivity  # DQN's four flipped
+    assert "| `seed=1` | 8 of 12 |" in sensitivity  # DQN's four flipped
+    assert "| `temperature=2` | 8 of 12 |" in sensitivity
+    assert "| the settings above, all 2 base seeds | 20 of 24 |" in sensitivity
     assert "| DQN on the dataset | succeeds (paper: succeeds) | fails (fails) |" in (
         readme_tables.fig1()
     )
