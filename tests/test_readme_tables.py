@@ -104,7 +104,8 @@ def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, 
         outcomes.to_parquet(run_dir / "outcomes.parquet")
         (run_dir / "summary.json").write_text("{}")
     assert readme_tables.write_summary("fig1", tree, tmp_path / "fig1.csv") == 24  # 2 seeds
-    assert readme_tables.write_summary("fig1_sensitivity", tree, tmp_path / "fig1_sensitivity.csv") == 12
+    sensitivity_csv = tmp_path / "fig1_sensitivity.csv"
+    assert readme_tables.write_summary("fig1_sensitivity", tree, sensitivity_csv) == 12
     monkeypatch.setattr(readme_tables, "SUMMARIES", tmp_path)
     sensitivity = readme_tables.fig1_sensitivity()
     assert "| the settings above | 12 of 12 |" in sensitivity
