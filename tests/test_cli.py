@@ -31,23 +31,34 @@ def mbgen(args, cwd):
 
 
 @pytest.mark.parametrize("args,key", BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
-def test_bad_input_gets_one_sentence_naming_the_key_and_exit_2(tmp_path, args, key):
+def test_bad_input_gets_one_sentence_naming_the_key_and_exit_2(tmp_path, args, key, mbgen_here):
     # A results root that does not exist yet: Hydra creates it and the run directory
-    # before the checks run; a refused run leaves neither behind.
+    # before the checks run; a refused run leaves neither behind. In this process (the
+    # checks are the same); the first case also runs as the program itself, below.
+    result = mbgen_here([*args, f"results_root={tmp_path / 'results' / 'runs'}"], tmp_path)
+    assert_refused(result, key, tmp_path)
+
+
+def test_the_program_itself_refuses_bad_input_the_same_way(tmp_path):
+    args, key = BAD_INPUT[0]
     result = mbgen([*args, f"results_root={tmp_path / 'results' / 'runs'}"], tmp_path)
+    assert_refused(result, key, tmp_path)
+
+
+def assert_refused(result, key, tmp_path):
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and key in lines[0], lines
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_finished_run_is_neither_rerun_nor_overwritten(tmp_path):
+def test_a_finished_run_is_neither_rerun_nor_overwritten(tmp_path, mbgen_here):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     summary = run_dir / "summary.json"
     summary.write_text(json.dumps({"final_score_mean": -7.0}))
     before = os.stat(summary).st_mtime_ns
-    result = mbgen([f"hydra.run.dir={run_dir}"], tmp_path)
+    result = mbgen_here([f"hydra.run.dir={run_dir}"], tmp_path)
     assert result.returncode == 2
     assert "already holds a finished run" in result.stderr
     assert sorted(p.name for p in run_dir.iterdir()) == ["summary.json"]

@@ -3,8 +3,6 @@ a rollout), expectation against sample models (mean next observations, expected 
 M samples), and prioritized sampling (prioritized replay for ER, prioritized rollout starts
 for the model agents). Small networks and envs: each test compiles a few small programs."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import jax
@@ -261,13 +259,10 @@ CLI_BAD = [
 ]
 
 
-@pytest.mark.slow  # four CLI processes, about 10 s each (imports and config, no training)
 @pytest.mark.parametrize("args", CLI_BAD, ids=[" ".join(a) for a in CLI_BAD])
-def test_bad_settings_through_the_cli_exit_2_and_write_nothing(tmp_path, args):
+def test_bad_settings_through_the_cli_exit_2_and_write_nothing(tmp_path, args, mbgen_here):
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "experiments.run", *args, "progress=false",
-               f"hydra.run.dir={run_dir}"]  # fmt: skip
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = mbgen_here([*args, f"hydra.run.dir={run_dir}"], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and args[1].split("=")[0] in lines[0], lines

@@ -5,8 +5,6 @@ Every test here is cheap (tiny networks, no online loop); the contract test runs
 
 import math
 import os
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -351,15 +349,9 @@ def test_mpc_config_builds():
     config.make_agent(cfg, procmaze())
 
 
-@pytest.mark.slow  # a Hydra process start: about 9 s on the 2-core machine
-def test_bad_setting_through_the_cli_exits_2_and_writes_nothing(tmp_path):
+def test_bad_setting_through_the_cli_exits_2_and_writes_nothing(tmp_path, mbgen_here):
     run_dir = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "-m", "experiments.run", "agent=mpc", "agent.horizon=0",
-         f"hydra.run.dir={run_dir}", "progress=false"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": ROOT},  # this worktree's code, not an installed copy
-    )
+    result = mbgen_here(["agent=mpc", "agent.horizon=0", f"hydra.run.dir={run_dir}"], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["error: agent.horizon must be a positive integer; got 0."], lines

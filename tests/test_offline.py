@@ -268,9 +268,9 @@ def test_bad_fig1_settings_are_named_in_one_sentence(args, key):
     assert key in str(error.value) and "\n" not in str(error.value)
 
 
-def test_bad_fig1_input_exits_2_and_leaves_nothing(tmp_path):
+def test_bad_fig1_input_exits_2_and_leaves_nothing(tmp_path, mbgen_here):
     run_dir = tmp_path / "run"
-    result = mbgen([*TINY, "step_size=-1", f"hydra.run.dir={run_dir}"], tmp_path)
+    result = mbgen_here([*TINY, "step_size=-1", f"hydra.run.dir={run_dir}"], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["error: step_size must be a positive number; got -1."], lines

@@ -2,10 +2,6 @@
 (envs/gridworld.py `Variant`), the linear and tabular learners of the equivalence control
 (experiments/offline/learners.py), the Q gap table, and the settings' checks via the CLI."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -168,15 +164,9 @@ def test_bad_variant_settings_are_one_sentence(args, message):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
-def test_a_bad_learner_exits_2_and_leaves_nothing(tmp_path):
+def test_a_bad_learner_exits_2_and_leaves_nothing(tmp_path, mbgen_here):
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "experiments.run", *TINY, "offline.learner=forest",
-               f"hydra.run.dir={run_dir}"]  # fmt: skip
-    root = str(Path(__file__).resolve().parents[1])  # this checkout's code, wherever it runs
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env
-    )
+    result = mbgen_here([*TINY, "offline.learner=forest", f"hydra.run.dir={run_dir}"], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
