@@ -18,6 +18,7 @@ from experiments import driver, hooks, saved_models
 from experiments.analysis import smoothing
 from experiments.config import ConfigError, build
 from experiments.evaluation import random_transitions
+from experiments.online import make_train
 
 
 def test_the_in_order_policy_plays_the_planned_pipe_80_percent_of_the_time():
@@ -117,6 +118,18 @@ def saved_model(tmp_path_factory):
     return saved_models.path_for(run_dir, 100)
 
 
+@pytest.fixture(scope="module")
+def initial_model(tmp_path_factory):
+    """The same run's agent states as initialized, saved as step 100 would be: a file with
+    the layout of `saved_model` for the checks that read only its layout, at the cost of
+    compiling the run's init and not its training interval."""
+    job = _job(ARGS)
+    runner = jax.jit(jax.vmap(make_train(job.env, job.agent, job.regime)[0]))(KEYS, HYPER)
+    path = saved_models.path_for(tmp_path_factory.mktemp("initial"), 100)
+    saved_models.save_agent_state(path, runner.agent, 100)
+    return path
+
+
 @pytest.mark.slow  # trains, saves and reloads models (about 30 s quiet)
 def test_a_frozen_model_starts_from_the_saved_one_and_never_changes_while_q_learns(saved_model):
     job = _job([*ARGS, "agent.frozen=true", f"load_model={saved_model}"])
@@ -158,9 +171,9 @@ def test_a_frozen_model_starts_from_the_saved_one_and_never_changes_while_q_lear
     ],
 )
 def test_a_model_file_that_does_not_fit_the_run_is_refused_in_one_sentence(
-    saved_model, overrides, message
+    initial_model, overrides, message
 ):
-    overrides = [f"load_model={saved_model}" if o == "LOAD" else o for o in overrides]
+    overrides = [f"load_model={initial_model}" if o == "LOAD" else o for o in overrides]
     with pytest.raises(ConfigError, match=message):
         _job(overrides)
 
