@@ -174,12 +174,17 @@ def replay_use(monkeypatch, agent_name, rollout_starts, rollout_length, num_roll
         num_rollouts=num_rollouts,
         rollout_starts=rollout_starts,
     )
-    state = agent.init(jax.random.key(0), HYPER)
-    env_state, obs = env.reset(jax.random.key(1))
-    action = jnp.int32(0)
-    _, next_obs, reward, terminal = env.step(jax.random.key(2), env_state, action)
-    state = agent.observe(state, Transition(obs, action, reward, terminal, next_obs, env_state))
-    agent.update(state, jax.random.key(3))
+
+    def one_update():
+        state = agent.init(jax.random.key(0), HYPER)
+        env_state, obs = env.reset(jax.random.key(1))
+        action = jnp.int32(0)
+        _, next_obs, reward, terminal = env.step(jax.random.key(2), env_state, action)
+        transition = Transition(obs, action, reward, terminal, next_obs, env_state)
+        return agent.update(agent.observe(state, transition), jax.random.key(3))
+
+    # Traced, not run: the sizes are static, and the spies record them while tracing.
+    jax.eval_shape(one_update)
     return samples, model_batches
 
 
