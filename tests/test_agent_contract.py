@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from fast import fast_jit
 
 import agents
 import envs
@@ -25,9 +26,6 @@ SMALL_ENVS = {"procmaze": dict(grid_size=3), "buttongrid": dict(grid_size=3, num
 HIDDEN = (16,)
 MODEL_COLUMNS = {"model_obs_accuracy", "model_reward_error", "model_continuation_error"}
 NO_DECODER = {"deepmdp"}  # predicts no observation: model_obs_accuracy is left out
-# These programs run once for a few steps, so compile time is what costs: skip XLA's
-# backend optimizations (semantics are unchanged).
-FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 HYPER = dqn.Hyper(jnp.full(SEEDS, 1e-3), jnp.full(SEEDS, 1.0))
 
 
@@ -89,7 +87,7 @@ def test_agent_contract(agent_name, env_name):
         steps = jnp.arange(0, REGIME.total_steps, REGIME.eval_interval)
         return jax.lax.scan(interval, runner, steps)[1]
 
-    metrics = jax.jit(run, compiler_options=FAST_COMPILE)(keys, HYPER)
+    metrics = fast_jit(run)(keys, HYPER)
     assert {"td_loss", "score", "diverged"} <= set(metrics)
     if agent.predict is not None:
         columns = MODEL_COLUMNS - ({"model_obs_accuracy"} if agent_name in NO_DECODER else set())
@@ -159,7 +157,7 @@ def run_updates(agent, key, num_updates=3):
                                jax.random.split(update_key, num_updates))[0]
         return state, updated
 
-    return jax.jit(run, compiler_options=FAST_COMPILE)(key)
+    return fast_jit(run)(key)
 
 
 @pytest.mark.parametrize("real_fraction, other", [(1.0, "er"), (0.0, "simple_model")])

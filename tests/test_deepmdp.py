@@ -2,13 +2,13 @@
 target encoder's EMA, the collapse guard on a hand-made deterministic world, the model
 learning reward on PanFlute, the settings checks, and (slow) an agent that learns."""
 
-import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from fast import fast_jit
 
 import agents
 import envs
@@ -24,9 +24,6 @@ from experiments.results import final_performance
 
 KEY = jax.random.key(0)
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-# Programs that run once for a few steps: skip XLA's backend optimizations (as the contract
-# test does; semantics are unchanged).
-FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 
 
 def transitions(obs, action, reward, terminal, next_obs) -> Transition:
@@ -81,7 +78,7 @@ def test_model_loss_is_the_objective_of_its_networks_and_the_target_gets_no_grad
     params = params._replace(target_encoder=model.init(jax.random.key(1)).encoder)
     data = ring()
 
-    @functools.partial(jax.jit, compiler_options=FAST_COMPILE)
+    @fast_jit
     def by_hand(params):
         z = model.encode(params.encoder, data.obs)
         reward, continuation = model.heads(params, z, data.action)
@@ -90,9 +87,9 @@ def test_model_loss_is_the_objective_of_its_networks_and_the_target_gets_no_grad
                          reward, continuation, data)
 
     expected = by_hand(params)
-    loss = jax.jit(model.loss, compiler_options=FAST_COMPILE)(params, None, data)
+    loss = fast_jit(model.loss)(params, None, data)
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
-    grads = jax.jit(jax.grad(model.loss), compiler_options=FAST_COMPILE)(params, None, data)
+    grads = fast_jit(jax.grad(model.loss))(params, None, data)
     assert all((g == 0).all() for g in jax.tree.leaves(grads.target_encoder))
     assert any((g != 0).any() for g in jax.tree.leaves(grads.encoder))
 
@@ -108,9 +105,8 @@ def test_target_encoder_moves_by_exactly_the_ema_rule():
     params = model.init(KEY)
     old_target = model.init(jax.random.key(1)).encoder
     params = params._replace(target_encoder=old_target)
-    trained, _ = jax.jit(lambda t: models.train_step(
-        t, model.loss, 1e-2, None, ring(), after_step=model.after_step),
-        compiler_options=FAST_COMPILE)(
+    trained, _ = fast_jit(lambda t: models.train_step(
+        t, model.loss, 1e-2, None, ring(), after_step=model.after_step))(
         models.start_training(params))
     new = trained.params
     for old_t, old_e, new_e, new_t in zip(*(jax.tree.leaves(p) for p in (
@@ -119,8 +115,7 @@ def test_target_encoder_moves_by_exactly_the_ema_rule():
         expected = (1 - rate) * np.asarray(old_t, np.float64) + rate * np.asarray(new_e, np.float64)
         np.testing.assert_allclose(new_t, expected, rtol=1e-6, atol=1e-7)
     # the other networks are Adam's alone: no after_step, the same params but the target
-    plain, _ = jax.jit(lambda t: models.train_step(t, model.loss, 1e-2, None, ring()),
-                       compiler_options=FAST_COMPILE)(
+    plain, _ = fast_jit(lambda t: models.train_step(t, model.loss, 1e-2, None, ring()))(
         models.start_training(params))
     for a, b in zip(jax.tree.leaves(plain.params[:4]), jax.tree.leaves(new[:4])):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
@@ -140,7 +135,7 @@ def test_the_agent_keeps_the_target_in_its_state_and_updates_it():
                                jax.random.split(key, 3))[0]
         return state.model.params, updated.model.params
 
-    before, after = jax.jit(run, compiler_options=FAST_COMPILE)(KEY)
+    before, after = fast_jit(run)(KEY)
     for e0, t0, e1, t1 in zip(*(jax.tree.leaves(p) for p in (
             before.encoder, before.target_encoder, after.encoder, after.target_encoder))):
         np.testing.assert_array_equal(e0, t0)  # starts as a copy
@@ -173,7 +168,7 @@ def test_latents_do_not_collapse_while_the_transition_loss_falls():
         z = model.encode(p.encoder, states)
         return jnp.mean((z - z.mean(axis=0)) ** 2)
 
-    @functools.partial(jax.jit, compiler_options=FAST_COMPILE)
+    @fast_jit
     def train(trained):
         def step(trained, _):
             trained, _ = models.train_step(trained, model.loss, 1e-3, None, data,
@@ -205,7 +200,7 @@ def test_model_learns_panflute_reward_without_a_decoder():
     data, held_out = (jax.tree.map(lambda x: x[part], runs)
                       for part in (slice(0, 3584), slice(3584, None)))
 
-    @functools.partial(jax.jit, compiler_options=FAST_COMPILE)
+    @fast_jit
     def train(trained, key):
         def step(trained, key):
             batch = jax.tree.map(lambda x: x[jax.random.randint(key, (32,), 0, 3584)], data)

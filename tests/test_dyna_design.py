@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from fast import fast_jit
 from scipy import stats
 
 import agents
@@ -22,18 +23,6 @@ from agents.simple_model import SimpleModel
 HIDDEN = (16,)
 HYPER = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
 ROOT = Path(__file__).resolve().parent.parent
-# Each program here runs once on a few transitions, so compile time is what costs: skip
-# XLA's backend optimizations (semantics unchanged), as tests/test_agent_contract.py does.
-FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
-
-
-def fast(fn):
-    """`fn` jitted and compiled without backend optimizations on its first call."""
-
-    def call(*args):
-        return jax.jit(fn).lower(*args).compile(FAST_COMPILE)(*args)
-
-    return call
 
 
 def filled(agent, env, steps: int, key):
@@ -49,7 +38,7 @@ def filled(agent, env, steps: int, key):
         next_state = jax.tree.map(lambda r, n: jnp.where(terminal, r, n), reset_state, next_state)
         return (state, next_state, jnp.where(terminal, reset_obs, next_obs)), None
 
-    @fast
+    @fast_jit
     def run(key):
         env_state, obs = env.reset(jax.random.key(1))
         carry = (agent.init(jax.random.key(0), HYPER), env_state, obs)
@@ -102,7 +91,7 @@ def test_prioritized_er_enters_new_transitions_at_the_max_and_reprioritizes_by_t
     agent = agents.make("er", env, hidden=HIDDEN, priority_exponent=alpha, capacity=16)
     state = filled(agent, env, 5, jax.random.key(2))
     np.testing.assert_array_equal(state.priority.value, [1.0] * 5 + [0.0] * 11)  # initial max 1
-    after, _ = fast(agent.update)(state, jax.random.key(4))
+    after, _ = fast_jit(agent.update)(state, jax.random.key(4))
     slots = np.asarray(after.priority.last)
     # The TD errors of the drawn transitions under the learner BEFORE the step.
     q = dqn.q_learner(env.num_actions, HIDDEN, 0.9)
@@ -146,7 +135,7 @@ def test_perfect_model_with_replayed_first_actions_and_1_step_rollouts_is_er(alp
         def both(state, key):
             return source.draw(state, key)[1], agent.update(state, key)
 
-        return fast(both)
+        return fast_jit(both)
 
     er_batch, (er_after, er_metrics) = draw_and_update(er, dyna.replayed(env, 320, prioritized))(
         er_state, jax.random.split(key)[0]
@@ -166,7 +155,7 @@ def test_perfect_model_with_replayed_first_actions_and_1_step_rollouts_is_er(alp
     if alpha:
         np.testing.assert_array_equal(er_after.priority.value, pm_after.priority.value)
     # With the policy's first action it is not ER (a check that the anchor can fail).
-    policy = fast(true_rollouts(env, q, 1, 320, "policy", prioritized).draw)(pm_state, key)[1]
+    policy = fast_jit(true_rollouts(env, q, 1, 320, "policy", prioritized).draw)(pm_state, key)[1]
     assert not np.array_equal(policy.action, er_batch.action)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from fast import fast_jit
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from toys import Countdown
@@ -80,7 +81,7 @@ def stored(agent_name, after_terminal, **settings):
         after_terminal=after_terminal,
     )
     init, run_interval = make_train(env, agent, regime)
-    runner, _ = run_interval(init(jax.random.key(0), HYPER), jnp.int32(0))
+    runner, _ = fast_jit(run_interval)(init(jax.random.key(0), HYPER), jnp.int32(0))
     return runner.agent.replay.items
 
 

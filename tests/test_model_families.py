@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from fast import fast_jit
 
 import agents
 import envs
@@ -22,13 +23,8 @@ from experiments import config
 from experiments.analysis.multistep import open_loop_accuracy
 
 HIDDEN = (8,)
-# Each program here runs once on tiny inputs, so compile time is what costs: skip XLA's
-# backend optimizations (semantics unchanged), as tests/test_agent_contract.py does.
-FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 
 
-def fast(fn):
-    return jax.jit(fn, compiler_options=FAST_COMPILE)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -72,7 +68,7 @@ def test_ensemble_members_differ_and_each_trains_on_its_own_bootstrap():
     data = data._replace(reward=jnp.arange(32.0))  # so that resamples differ in loss
     key = jax.random.key(2)
 
-    @fast
+    @fast_jit
     def by_hand(params, data):
         # member k's loss on data resampled by its own indices
         expected, indices = 0.0, []
@@ -97,7 +93,7 @@ def test_ensemble_rollouts_take_each_row_from_one_member(sampling):
     model = simple_model(env, HIDDEN, ensemble_size=4, ensemble_sampling=sampling)
     params = constant_rewards(model.init(jax.random.key(0)), jnp.arange(4.0))
     x = batch_of(env, 400, jax.random.key(1))
-    transition = fast(jax.vmap(model.transition, in_axes=(None, 0, None, None)))
+    transition = fast_jit(jax.vmap(model.transition, in_axes=(None, 0, None, None)))
     rewards = np.asarray(transition(params, jax.random.split(jax.random.key(3), 3), x.obs,
                                     x.action)[1])  # (calls, rows)
     np.testing.assert_allclose(rewards, np.round(rewards), atol=1e-5)  # one member's reward
@@ -178,7 +174,7 @@ def test_sequence_loss_of_one_step_is_the_loss_and_later_steps_count_where_valid
     params = model.init(jax.random.key(0))
     data = batch_of(env, 6, jax.random.key(1))
 
-    @fast
+    @fast_jit
     def losses(params, data):
         key = jax.random.key(2)
         runs = jax.tree.map(lambda x: x[:, None], data)
@@ -198,7 +194,7 @@ def test_sequence_loss_of_one_step_is_the_loss_and_later_steps_count_where_valid
 def observe_and_update(agent, env):
     """Init, observe 16 random steps of `env`, one update: (state before it, after, metrics)."""
 
-    @fast
+    @fast_jit
     def run(key):
         from experiments.evaluation import random_transitions
 
@@ -307,7 +303,7 @@ def test_random_shooting_takes_the_first_action_of_the_best_sequence():
         hyper = dqn.Hyper(jnp.float32(1e-3), jnp.float32(temperature))
         return dyna.AgentState(learner._replace(hyper=hyper), None, models.Trained(None, None))
 
-    @fast
+    @fast_jit
     def actions(keys):
         return (jax.vmap(lambda k: act(state(1.0), obs, k, True))(keys),
                 jax.vmap(lambda k: act(state(1e-3), obs, k, False))(keys),

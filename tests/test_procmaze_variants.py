@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from fast import fast_jit
 
 import agents
 import envs
@@ -182,10 +183,7 @@ def test_perfect_model_runs_on_the_variants():
     train_init, run_interval = make_train(env, agent, regime)
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
     runner = jax.vmap(train_init)(jax.random.split(jax.random.key(0), 2), hyper)
-    fast = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
-    _, metrics = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), compiler_options=fast)(
-        runner, jnp.int32(0)
-    )
+    _, metrics = fast_jit(jax.vmap(run_interval, in_axes=(0, None)))(runner, jnp.int32(0))
     assert all(np.isfinite(np.asarray(v, float)).all() for v in metrics.values())
     assert np.shape(metrics["td_loss"]) == (2,)
 
