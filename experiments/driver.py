@@ -83,16 +83,20 @@ def member_devices(width: int, devices=None) -> list:
     return devices
 
 
-def compile_program(env, agent, regime: Regime, width: int, block: int | None = None) -> Program:
+def compile_program(
+    env, agent, regime: Regime, width: int, block: int | None = None, compiler_options=None
+) -> Program:
     """One compiled program for `width` members, split evenly over the local devices (a mesh
     over `member_devices(width)`). Each device vmaps its share in blocks of `block`
     (None: `default_block()`; 0: all at once) that `lax.map` runs in sequence. Sharding and
     blocking change the schedule; the number of members vmapped together can move the last
-    bits of a member's matrix products (the latent agents'; README, "Speed and memory")."""
+    bits of a member's matrix products (the latent agents'; README, "Speed and memory").
+    `compiler_options` go to XLA for both programs (the tests skip its backend
+    optimizations, since their runs are short and compiling is what costs)."""
     mesh = jax.sharding.Mesh(member_devices(width), (MEMBERS,))
     members = jax.sharding.NamedSharding(mesh, P(MEMBERS))
     init, run_interval = make_train(env, agent, regime)
-    init = jax.jit(jax.vmap(init), out_shardings=members)
+    init = jax.jit(jax.vmap(init), out_shardings=members, compiler_options=compiler_options)
     hyper = dqn.Hyper(jnp.ones(width), jnp.ones(width))
     runner = jax.eval_shape(init, member_keys(0, width), hyper)  # shapes only, no memory
     block = default_block() if block is None else block
@@ -110,7 +114,7 @@ def compile_program(env, agent, regime: Regime, width: int, block: int | None = 
         batched, mesh=mesh, in_specs=(P(MEMBERS), P()), out_specs=P(MEMBERS), check_vma=False
     )
     interval = jax.jit(per_device, out_shardings=members, donate_argnums=0)
-    compiled = interval.lower(runner, jnp.int32(0)).compile()
+    compiled = interval.lower(runner, jnp.int32(0)).compile(compiler_options)
     return Program(init, compiled, width, regime, mesh.size)
 
 

@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
+from fast import FAST_COMPILE, fast_jit
 from toys import Countdown, Metronome
 
 import agents
@@ -23,7 +24,8 @@ def small_er(env):
 def test_episodic_evaluation_scores_the_first_episode_return_including_its_terminal_step():
     env = Countdown(length=4)  # terminal on the 4th step: return -4, later steps ignored
     agent = small_er(env)
-    score = evaluate(env, agent, agent.init(jax.random.key(0), HYPER), jax.random.key(1))
+    state = agent.init(jax.random.key(0), HYPER)
+    score = fast_jit(lambda s, k: evaluate(env, agent, s, k))(state, jax.random.key(1))
     assert float(score) == -4.0
 
 
@@ -51,7 +53,7 @@ def test_updates_start_at_learning_starts_and_the_target_is_copied_on_the_step_s
         eval_steps=1,
     )
     init, run_interval = make_train(env, small_er(env), regime)
-    run_interval = jax.jit(run_interval)
+    run_interval = fast_jit(run_interval)
     runner, params, losses = init(jax.random.key(0), HYPER), {}, {}
     for t in range(1, 18):
         runner, metrics = run_interval(runner, jnp.int32(t - 1))
@@ -81,14 +83,14 @@ TINY = Regime(
 
 
 def online(env, agent, hyper, keys):
-    program = compile_program(env, agent, TINY, len(keys))
+    program = compile_program(env, agent, TINY, len(keys), compiler_options=FAST_COMPILE)
     return run_online(program, program.init(keys, hyper))
 
 
 def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_does_not():
     # One compiled program (compiling is most of the cost), run from fresh states.
     env = Countdown(length=3)
-    program = compile_program(env, small_er(env), TINY, 2)
+    program = compile_program(env, small_er(env), TINY, 2, compiler_options=FAST_COMPILE)
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
     first, again, other = (
         run_online(program, program.init(member_keys(seed, 2), hyper)) for seed in (0, 0, 1)
@@ -121,7 +123,7 @@ def test_members_run_in_blocks_give_the_same_metrics_as_one_wide_vmap():
     keys = member_keys(3, 5)
 
     def run(block):
-        program = compile_program(env, agent, TINY, 5, block=block)
+        program = compile_program(env, agent, TINY, 5, block=block, compiler_options=FAST_COMPILE)
         return run_online(program, program.init(keys, hyper))
 
     blocked, wide = run(2), run(0)
@@ -132,7 +134,7 @@ def test_members_run_in_blocks_give_the_same_metrics_as_one_wide_vmap():
 
 def test_hooks_see_every_interval_and_a_checkpoint_resumes_to_the_same_metrics(tmp_path):
     env = Countdown(length=3)
-    program = compile_program(env, small_er(env), TINY, 2)
+    program = compile_program(env, small_er(env), TINY, 2, compiler_options=FAST_COMPILE)
     hyper = dqn.Hyper(jnp.full(2, 1e-3), jnp.full(2, 1.0))
     keys = member_keys(0, 2)
     seen = []

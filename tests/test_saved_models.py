@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from fast import FAST_COMPILE
 from hydra import compose, initialize_config_dir
 
 from agents import dqn
@@ -41,7 +42,9 @@ def test_saved_states_load_back_to_exactly_the_saved_learner_params(tmp_path):
     job = build(compose_config(ARGS))
     keys = driver.member_keys(0, 2)
     hyper = dqn.Hyper(jnp.full(2, 1e-3, jnp.float32), jnp.full(2, 1.0, jnp.float32))
-    program = driver.compile_program(job.env, job.agent, job.regime, 2)
+    program = driver.compile_program(
+        job.env, job.agent, job.regime, 2, compiler_options=FAST_COMPILE
+    )
     save = hooks.save_models(tmp_path, (100, 300))
     driver.run_online(program, program.init(keys, hyper), hooks=(save,))
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
