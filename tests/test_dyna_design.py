@@ -3,7 +3,6 @@ a rollout), expectation against sample models (mean next observations, expected 
 M samples), and prioritized sampling (prioritized replay for ER, prioritized rollout starts
 for the model agents). Small networks and envs: each test compiles a few small programs."""
 
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +21,6 @@ from agents.simple_model import SimpleModel
 
 HIDDEN = (16,)
 HYPER = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1.0))
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def filled(agent, env, steps: int, key):

@@ -4,7 +4,6 @@ multi-step model training and branched rollouts (agents/dyna.py), on hand-worked
 Every test here is cheap (tiny networks, no online loop); the contract test runs mpc."""
 
 import math
-import os
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +24,6 @@ from experiments.analysis.multistep import open_loop_accuracy
 HIDDEN = (8,)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def procmaze():
