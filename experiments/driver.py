@@ -52,9 +52,9 @@ class Program(NamedTuple):
 # Members vmapped together on a CPU. A Q update's activations are members x 320 x 200 floats
 # per layer (256 KB a member); in blocks of 5 (1.25 MB) they stay in a core's L2 cache
 # (2 MiB a core on the Xeon measured, lscpu), which makes ER about 1.1x faster than 15
-# members at once (ProcMaze-4, 30 members over 2 core-devices; README, "Speed and memory"). In one wide vmap
-# of 330 members per-member throughput fell to 78-81% (ER) and 63% (simple model) of its rate
-# at 30; blocks keep it there.
+# members at once (ProcMaze-4, 30 members over 2 core-devices; README, "Speed and memory").
+# In one wide vmap of 330 members per-member throughput fell to 78-81% (ER) and 63% (simple
+# model) of its rate at 30; blocks keep it there.
 CPU_BLOCK = 5
 
 MEMBERS = "members"  # the mesh axis the members are split along
