@@ -18,7 +18,9 @@ from experiments.settings import Grid, OfflineSettings, Regime
 from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity", "design")
+GROUPS = (
+    "env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity", "design"
+)
 # The switches of configs/fidelity/: the suite's behaviour first, then the public code's.
 FIDELITY = {
     "bit_sampling": ("sigmoid", "clipped_logit"),
