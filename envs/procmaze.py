@@ -32,7 +32,6 @@ from envs.core import (
     random_cell,
 )
 
-
 DISTRACTOR_KINDS = ("iid", "counter")
 
 
