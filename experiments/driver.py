@@ -54,7 +54,7 @@ class Program(NamedTuple):
 # (2 MiB a core on the Xeon measured, lscpu), which makes ER about 1.1x faster than 15
 # members at once (ProcMaze-4, 30 members over 2 core-devices; README, "Speed and memory").
 # In one wide vmap of 330 members per-member throughput fell to 78-81% (ER) and 63% (simple
-# model) of its rate at 30; blocks keep it there.
+# model) of its rate at 30; blocks of 30 kept it there (blocks of 5 not yet timed at 330).
 CPU_BLOCK = 5
 
 MEMBERS = "members"  # the mesh axis the members are split along
@@ -92,7 +92,8 @@ def compile_program(
     over `member_devices(width)`). Each device vmaps its share in blocks of `block`
     (None: `default_block()`; 0: all at once) that `lax.map` runs in sequence. Sharding and
     blocking change the schedule; the number of members vmapped together can move the last
-    bits of a member's matrix products (the latent agents'; README, "Speed and memory").
+    bits of a member's matrix products (the latent agents' at golden.py's sizes, ER's too
+    at the paper's networks; README, "Speed and memory").
     `compiler_options` go to XLA for both programs (the tests skip its backend
     optimizations, since their runs are short and compiling is what costs)."""
     mesh = jax.sharding.Mesh(member_devices(width), (MEMBERS,))
