@@ -26,7 +26,8 @@ AGENTS = ("dqn", "model_1step", "model_10step", "deepmdp_10step")
 ORDER = ("network", "linear", "tabular", "network_gps", "linear_gps", "network_iid8",
          "network_counter8", "linear_iid8", "linear_counter8")  # fmt: skip
 COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", "coverage",
-           "member", "fraction_optimal", "succeeded", "max_abs_q_gap", "q_steps", "scale"]  # fmt: skip
+           "member", "fraction_optimal", "succeeded", "max_abs_q_gap", "q_steps",
+           "scale"]  # fmt: skip
 
 
 def case_name(offline: dict) -> str:
@@ -82,8 +83,8 @@ def figure(seeds: pd.DataFrame, title: str):
     coverages = ["path_to_goal", "single_cell"]  # the levels the predictions are about
     present = set(seeds["case"])
     cases = [c for c in ORDER if c in present] + sorted(present - set(ORDER))
-    fig, axes = plt.subplots(1, len(coverages), figsize=(5.5 * len(coverages), 0.45 * len(cases) + 1.5),
-                             sharey=True, squeeze=False)  # fmt: skip
+    size = (5.5 * len(coverages), 0.45 * len(cases) + 1.5)
+    fig, axes = plt.subplots(1, len(coverages), figsize=size, sharey=True, squeeze=False)
     height = 0.8 / len(AGENTS)
     for ax, coverage in zip(axes[0], coverages):
         for k, agent in enumerate(AGENTS):
@@ -108,7 +109,9 @@ def figure(seeds: pd.DataFrame, title: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tree", type=Path, help="the results tree of experiment=paradigms")
-    parser.add_argument("-o", "--output", type=Path, help="PNG (default: results/figures/paradigms_<scale>.png)")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="PNG (default: results/figures/paradigms_<scale>.png)"
+    )
     args = parser.parse_args()
     seeds = table(args.tree)
     if seeds.empty:

@@ -527,7 +527,8 @@ def dyna_design(name: str = "dyna_design") -> str:
             row = at.loc[arm]
             score = show(row, "final_score", 3)
             paper = _against(row, at.loc[base]) if base in at.index else ""
-            er = _against(row, at.loc["er"]) if not arm.startswith("er") and "er" in at.index else ""
+            vs_er = not arm.startswith("er") and "er" in at.index
+            er = _against(row, at.loc["er"]) if vs_er else ""
             shown += [score, paper or "-", er or "-"]
         rows.append((label, shown))
     columns = []

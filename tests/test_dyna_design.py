@@ -106,7 +106,8 @@ def test_prioritized_er_enters_new_transitions_at_the_max_and_reprioritizes_by_t
 def filled_next(agent, state, env):
     env_state, obs = env.reset(jax.random.key(9))
     _, next_obs, reward, terminal = env.step(jax.random.key(8), env_state, jnp.int32(1))
-    return agent.observe(state, Transition(obs, jnp.int32(1), reward, terminal, next_obs, env_state))
+    transition = Transition(obs, jnp.int32(1), reward, terminal, next_obs, env_state)
+    return agent.observe(state, transition)
 
 
 # ----------------------------------------------------------------------------- search control
@@ -159,7 +160,8 @@ def test_perfect_model_with_replayed_first_actions_and_1_step_rollouts_is_er(alp
 
 def test_a_replayed_first_action_is_taken_at_step_0_only():
     q = dqn.q_learner(5, HIDDEN, 0.9)
-    learner = q.init(jax.random.key(0), jnp.zeros(4), dqn.Hyper(jnp.float32(1e-3), jnp.float32(1e3)))
+    hyper = dqn.Hyper(jnp.float32(1e-3), jnp.float32(1e3))
+    learner = q.init(jax.random.key(0), jnp.zeros(4), hyper)
     start = jnp.zeros((6, 4))
     first = jnp.array([0, 1, 2, 3, 4, 4], jnp.int32)
 
@@ -269,7 +271,9 @@ SETTINGS = [
 
 
 @pytest.mark.slow  # six online programs under jit + vmap, about 20 s each on 2 shared cores
-@pytest.mark.parametrize("name,env_name,settings", SETTINGS, ids=[f"{a}-{e}-{s}" for a, e, s in SETTINGS])
+@pytest.mark.parametrize(
+    "name,env_name,settings", SETTINGS, ids=[f"{a}-{e}-{s}" for a, e, s in SETTINGS]
+)
 def test_the_new_settings_run_the_online_loop_with_finite_metrics(name, env_name, settings):
     from experiments.online import Regime, make_train
 
@@ -319,7 +323,8 @@ def test_arm_beats_needs_separated_intervals_and_says_which_way():
     import pandas as pd
 
     panflute = arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)])
-    procmaze = arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]).assign(env="procmaze")
+    procmaze = arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)])
+    procmaze = procmaze.assign(env="procmaze")
     both = pd.concat([panflute, procmaze])
     assert arm_beats(both, "simple", "simple_mean")[0] == FAIL
     verdict, shown = arm_beats(both, "simple", "simple_mean", envs=("panflute", "buttongrid"))
@@ -357,8 +362,8 @@ def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_
         assert len(arms) == 12
         names = set()
         for arm in arms:
-            cfg = compose("config", overrides=["experiment=dyna_design", f"design={arm}",
-                                               "level=panflute-3"], return_hydra_config=True)  # fmt: skip
+            overrides = ["experiment=dyna_design", f"design={arm}", "level=panflute-3"]
+            cfg = compose("config", overrides=overrides, return_hydra_config=True)
             assert cfg.dyna_arm == arm and list(cfg.agent.hidden) == [64, 64]
             changed = {k for k, v in config.DESIGN_DEFAULTS.items() if cfg.agent.get(k, v) != v}
             paper_arm = arm in ("er", "simple", "perfect", "simple_1step")
@@ -390,7 +395,8 @@ def test_the_expectation_experiment_crosses_sample_mean_and_expected_with_both_r
             ["er"] + [f"simple{kind}{length}" for kind in ("", "_mean", "_expected")
                       for length in ("", "_1step")]  # fmt: skip
         )
-        cfg = compose("config", overrides=["experiment=dyna_expectation",
-                                           "design=simple_mean_1step", "level=buttongrid-1"])  # fmt: skip
+        overrides = ["experiment=dyna_expectation", "design=simple_mean_1step",
+                     "level=buttongrid-1"]  # fmt: skip
+        cfg = compose("config", overrides=overrides)
         assert cfg.agent.next_obs == "mean" and cfg.agent.rollout_length == 1
         assert config.apply_level(cfg).env.name == "buttongrid"

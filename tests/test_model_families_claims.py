@@ -33,7 +33,9 @@ def test_arm_beats_arm_fails_when_too_small_to_tell_or_behind():
     verdict, measured = claims.arm_beats_arm(table, "ensemble", "simple_model")
     assert verdict == FAIL
     assert "(too small to tell)" in measured and "(simple ahead)" in measured
-    overlapping = families((("panflute", 4), "ensemble", MID), (("panflute", 4), "simple_model", LOW))
+    overlapping = families(
+        (("panflute", 4), "ensemble", MID), (("panflute", 4), "simple_model", LOW)
+    )
     assert claims.arm_beats_arm(overlapping, "ensemble", "simple_model")[0] == claims.TOO_SMALL
 
 

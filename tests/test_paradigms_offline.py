@@ -18,7 +18,8 @@ from experiments.offline import dataset, learners, report, training
 from experiments.settings import OfflineSettings
 
 UP, LEFT, DOWN, RIGHT = range(4)  # the GPS bits
-E1 = gw.evaluation_layouts()["E1"]  # walls (1,0) (1,1): the corridor (2,0) (2,1) (2,2) (1,2) (0,2) (0,1)
+# walls (1,0) (1,1): the corridor (2,0) (2,1) (2,2) (1,2) (0,2) (0,1)
+E1 = gw.evaluation_layouts()["E1"]
 
 
 def observation(walls, cell):
@@ -68,8 +69,8 @@ def test_distractors_leave_the_task_alone(kind):
 
 
 def test_every_state_of_the_world_has_its_own_table_row():
-    obs = np.concatenate([gw.cell_observations(w)
-                          for w in [*gw.basic_layouts(), *gw.evaluation_layouts().values()]])  # fmt: skip
+    layouts = [*gw.basic_layouts(), *gw.evaluation_layouts().values()]
+    obs = np.concatenate([gw.cell_observations(w) for w in layouts])
     rows = np.asarray(learners.state_index(jnp.asarray(obs)))
     assert len(set(rows.tolist())) == len(rows) == 8 * 7 + 2 * 6
     assert rows.max() < learners.NUM_STATES - 1
@@ -229,7 +230,8 @@ def test_paradigm_judges_say_too_small_to_tell_when_the_rule_cannot_separate():
     for case, fractions in (("network_gps", [0.5, 0.7, 0.6]), ("network", [0.6, 0.5, 0.7])):
         for m, f in enumerate(fractions):
             rows.append(dict(case=case, agent="dqn", coverage="path_to_goal", member=m,
-                             fraction_optimal=f, succeeded=True, max_abs_q_gap=0.0, scale="cpu"))  # fmt: skip
+                             fraction_optimal=f, succeeded=True, max_abs_q_gap=0.0,
+                             scale="cpu"))  # fmt: skip
     table = pd.DataFrame(rows)
     verdict, shown = claims.paradigm_better(
         table, ("network_gps", "dqn", "path_to_goal"), ("network", "dqn", "path_to_goal")
@@ -237,7 +239,8 @@ def test_paradigm_judges_say_too_small_to_tell_when_the_rule_cannot_separate():
     assert verdict == claims.TOO_SMALL and "0.60" in shown
     # nothing to disappear: no network model agent beats DQN
     tabular = table.assign(case="tabular")
+    network = table.assign(case="network")
     both = pd.concat([tabular, tabular.assign(agent="model_1step"),
-                      table.assign(case="network"), table.assign(case="network", agent="model_1step")])  # fmt: skip
+                      network, network.assign(agent="model_1step")])  # fmt: skip
     assert claims.advantage_disappears(both, "tabular")[0] == claims.TOO_SMALL
     assert claims.advantage_disappears(both, "linear")[0] == claims.NOT_RUN
