@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from agents import sampling
 from envs import checks
 
 DISCOUNT = 0.9  # the paper's, for every Q-network; the agents read theirs from their YAML
@@ -103,7 +104,7 @@ class DQN(NamedTuple):
         q = self.q_values(learner, obs)
         if greedy:
             return jnp.argmax(q, axis=-1).astype(jnp.int32)
-        return jax.random.categorical(key, q / learner.hyper.temperature).astype(jnp.int32)
+        return sampling.categorical(key, q / learner.hyper.temperature).astype(jnp.int32)
 
     def loss_and_errors(
         self, params: hk.Params, target_params: hk.Params, batch: Batch

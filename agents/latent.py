@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from agents import dqn, dyna, models, register
+from agents import dqn, dyna, models, register, sampling
 from agents.base import Agent
 from agents.models import bernoulli_nll, gaussian_nll, with_action
 from envs import checks
@@ -69,7 +69,7 @@ def categorical_distribution(outputs, posterior: bool):
 def straight_through(key, logits):
     """A one-hot sample whose gradient is that of the class probabilities."""
     probs = jax.nn.softmax(logits)
-    one_hot = jax.nn.one_hot(jax.random.categorical(key, logits), logits.shape[-1])
+    one_hot = jax.nn.one_hot(sampling.categorical(key, logits), logits.shape[-1])
     return probs + jax.lax.stop_gradient(one_hot - probs)
 
 

@@ -15,6 +15,7 @@ every device at once, and each part's GFLOP/s as a share of it.
 """
 
 import argparse
+import functools
 import sys
 import time
 
@@ -30,7 +31,7 @@ from jax.sharding import PartitionSpec as P
 
 import agents
 import envs
-from agents import dqn, models, replay, simple_model
+from agents import dqn, latent, models, replay, simple_model
 from agents.base import Transition
 from agents.rollout import rollout
 from envs.core import auto_reset
@@ -98,6 +99,11 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
                        env.obs_size)
     )
     learner = state.learner
+    model = MODELS.get(agent_name, lambda env, hidden: None)(env, settings["hidden"])
+    parts_of_model = model_parts(model, settings, env, q, state, batch)
+    if model is not None and model.features_size != env.obs_size:
+        # a latent agent's Q-network sees latent samples: learn on one imagined batch
+        batch = imagined_batch(model, settings, env, q, state, batch, key)
 
     def update(s, k):
         return agent.update(s, k)[0]
@@ -152,7 +158,7 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
 
     parts = {
         "whole update (draw + learn)": (update, state),
-        **model_parts(agent_name, settings, env, q, state, batch),
+        **parts_of_model,
         "  learn: Q fwd+bwd, target fwd, Adam": (learn, (learner, batch)),
         "    Q forward + backward": (grads, (learner, batch)),
         "    target forward": (target_forward, (learner, batch)),
@@ -173,31 +179,67 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
               f"{gflops / peak:>9.0%}", flush=True)
 
 
-def model_parts(agent_name: str, settings: dict, env, q: dqn.DQN, state, batch) -> dict:
-    """The simple model's draw, apart: one model step on 32 real transitions, and the
-    10-step rollout from 32 starts (model forward, softmax act on Q, bit sampling), with the
-    sampling of the bits alone."""
-    if agent_name != "simple_model":
-        return {}
-    model = simple_model.simple_model(env, settings["hidden"])
-    starts = settings["num_rollouts"]
-    real = jax.tree.map(lambda x: x[:, :settings["model_batch_size"]], batch)
-    real = Transition(real.obs, real.action, real.reward, real.continuation < 1,
+# The learned models profiled part by part, built as their agents build them.
+MODELS = {
+    "simple_model": simple_model.simple_model,
+    "gaussian_latent": functools.partial(latent.latent_model, latent.GAUSSIAN),
+    "categorical_latent": functools.partial(latent.latent_model, latent.CATEGORICAL),
+}
+
+
+def real_transitions(batch, size: int) -> Transition:
+    real = jax.tree.map(lambda x: x[:, :size], batch)
+    return Transition(real.obs, real.action, real.reward, real.continuation < 1,
                       real.next_obs, None)
+
+
+def imagined_batch(model, settings, env, q, state, batch, key) -> dqn.Batch:
+    """One 10 x 32 rollout of every member's model from its replayed starts: a Q batch
+    whose inputs are what a latent agent's Q-network sees."""
+    starts = real_transitions(batch, settings["num_rollouts"]).obs
+
+    def draw(trained, learner, obs, k):
+        start_key, rollout_key = jax.random.split(k)
+        x = model.start(trained.params, start_key, obs)
+        return rollout(rollout_key, q, learner, x, lambda x: x,
+                       lambda k, x, a: model.transition(trained.params, k, x, a),
+                       settings["rollout_length"], env.episodic)
+
+    keys = jax.random.split(key, starts.shape[0])
+    return jax.jit(jax.vmap(draw))(state.model, state.learner, starts, keys)
+
+
+def model_parts(model, settings: dict, env, q: dqn.DQN, state, batch) -> dict:
+    """A learned model's draw, apart: one model step on 32 real transitions, the start of
+    the rollouts (a latent model encodes and samples its 32 starts), and the 10-step
+    rollout from them (model forward, softmax act on Q, sampling the next state), with the
+    sampling of each step's next states alone (the simple model's bits, the categorical
+    latent's one-hot classes; the Gaussian's is one normal draw, not timed apart)."""
+    if model is None:
+        return {}
+    starts = settings["num_rollouts"]
+    real = real_transitions(batch, settings["model_batch_size"])
 
     def model_step(trained_real, k):
         trained, real = trained_real
         return models.train_step(trained, model.loss, 1e-4, k, real)[0], real
 
+    def start(trained_obs, k):
+        trained, obs = trained_obs
+        x = model.start(trained.params, k, obs)
+        # fold the start into the next observations so it is not dead code
+        return trained, obs ^ (jnp.sum(x) > 1e30)
+
     def imagine(carry, k):
-        trained, learner, obs = carry
-        imagined = rollout(k, q, learner, obs, lambda x: x,
+        trained, learner, x = carry
+        imagined = rollout(k, q, learner, x, lambda x: x,
                            lambda k, x, a: model.transition(trained.params, k, x, a),
                            settings["rollout_length"], env.episodic)
         # the next rollout starts from this one's last states, and every output feeds
         # them, so XLA neither hoists the loop nor drops a head whose result is unused
         alive = sum(jnp.sum(x) for x in jax.tree.leaves(imagined)) > 1e30
-        return trained, learner, imagined.next_obs[-starts:] ^ alive
+        last = imagined.next_obs[-starts:]
+        return trained, learner, last ^ alive if last.dtype == jnp.bool_ else last + alive
 
     def sample_bits(obs_logits, k):
         obs, logits = obs_logits
@@ -205,14 +247,29 @@ def model_parts(agent_name: str, settings: dict, env, q: dqn.DQN, state, batch) 
             obs = obs ^ jax.random.bernoulli(step_key, jax.nn.sigmoid(logits))
         return obs, logits
 
+    def sample_classes(z_logits, k):
+        z, logits = z_logits
+        for step_key in jax.random.split(k, settings["rollout_length"]):
+            z = z + latent.categorical_sample(step_key, logits)
+        return z, logits
+
     obs = batch.obs[:, :starts] > 0.5
-    logits = jnp.zeros(obs.shape, jnp.float32)
-    return {
+    x = jax.jit(jax.vmap(lambda t, o, k: model.start(t.params, k, o)))(
+        state.model, obs, jax.random.split(jax.random.key(1), obs.shape[0]))
+    parts = {
         "  model step: fwd+bwd+Adam (32)": (model_step, (state.model, real)),
-        "  rollout: 10 x (model fwd, act, bits)": (imagine, (state.model, state.learner, obs),
-                                                   settings["rollout_length"]),
-        "    bit sampling alone (10 x 32)": (sample_bits, (obs, logits)),
+        "  rollout: 10 x (model fwd, act, sample)": (imagine, (state.model, state.learner, x),
+                                                     settings["rollout_length"]),
     }
+    if model.features_size != env.obs_size:
+        parts["  rollout starts: encode + sample (32)"] = (start, (state.model, obs))
+    if x.dtype == jnp.bool_:
+        logits = jnp.zeros(obs.shape, jnp.float32)
+        parts["    bit sampling alone (10 x 32)"] = (sample_bits, (obs, logits))
+    elif model.features_size == latent.CATEGORICAL.size:
+        logits = jnp.zeros((*x.shape[:2], latent.LATENT_FEATURES, latent.LATENT_CLASSES))
+        parts["    one-hot sampling alone (10 x 32)"] = (sample_classes, (x, logits))
+    return parts
 
 
 def main() -> None:
