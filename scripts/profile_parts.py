@@ -2,6 +2,7 @@
 
     python scripts/profile_parts.py                      # ER and the simple model, ProcMaze 4
     python scripts/profile_parts.py --agents er --seeds 30 --iters 200
+    python scripts/profile_parts.py --agents categorical_latent --iters 30   # a latent model
     python scripts/profile_parts.py --one-device   # JAX's default: one CPU device
 
 Each part is the agent's own code on the paper configuration (30 members vmapped, paper
