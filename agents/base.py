@@ -31,3 +31,6 @@ class Agent(NamedTuple):
     # for them: (next-observation logits, reward mean, continuation logit). The loop scores
     # them (agents.models.prediction_metrics) and the Figure 4 analyses read them.
     predict: Optional[Callable[[Any, Transition, jax.Array], tuple]] = None
+    # The learned model it trains and rolls out (agents.models.LearnedModel), if any: for
+    # tools that time or inspect its parts (scripts/profile_parts.py).
+    model: Optional[Any] = None

@@ -119,7 +119,7 @@ def agent(
         return model.predict(state.model.params, key, transitions)
 
     act = act_on_features if planner is None else planner(q, model)
-    return Agent(init_with_model, act, observe, update, predict)
+    return Agent(init_with_model, act, observe, update, predict, model)
 
 
 # ----------------------------------------------------------------------------- sources

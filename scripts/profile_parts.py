@@ -32,7 +32,7 @@ from jax.sharding import PartitionSpec as P
 
 import agents
 import envs
-from agents import dqn, latent, models, replay, simple_model
+from agents import dqn, latent, models, replay
 from agents.base import Transition
 from agents.rollout import rollout
 from envs.core import auto_reset
@@ -100,11 +100,12 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
                        env.obs_size)
     )
     learner = state.learner
-    model = MODELS.get(agent_name, lambda env, hidden: None)(env, settings["hidden"])
-    parts_of_model = model_parts(model, settings, env, q, state, batch)
+    model = agent.model  # None for ER and the perfect model
+    parts_of_model, starts = model_parts(model, settings, env, q, state, batch)
     if model is not None and model.features_size != env.obs_size:
         # a latent agent's Q-network sees latent samples: learn on one imagined batch
-        batch = imagined_batch(model, settings, env, q, state, batch, key)
+        batch = jax.jit(jax.vmap(functools.partial(imagine_once, model, settings, env, q)))(
+            state.model, state.learner, starts, jax.random.split(key, num_seeds))
 
     def update(s, k):
         return agent.update(s, k)[0]
@@ -180,44 +181,28 @@ def profile(agent_name: str, num_seeds: int, iters: int, peak: float) -> None:
               f"{gflops / peak:>9.0%}", flush=True)
 
 
-# The learned models profiled part by part, built as their agents build them.
-MODELS = {
-    "simple_model": simple_model.simple_model,
-    "gaussian_latent": functools.partial(latent.latent_model, latent.GAUSSIAN),
-    "categorical_latent": functools.partial(latent.latent_model, latent.CATEGORICAL),
-}
-
-
 def real_transitions(batch, size: int) -> Transition:
     real = jax.tree.map(lambda x: x[:, :size], batch)
     return Transition(real.obs, real.action, real.reward, real.continuation < 1,
                       real.next_obs, None)
 
 
-def imagined_batch(model, settings, env, q, state, batch, key) -> dqn.Batch:
-    """One 10 x 32 rollout of every member's model from its replayed starts: a Q batch
-    whose inputs are what a latent agent's Q-network sees."""
-    starts = real_transitions(batch, settings["num_rollouts"]).obs
-
-    def draw(trained, learner, obs, k):
-        start_key, rollout_key = jax.random.split(k)
-        x = model.start(trained.params, start_key, obs)
-        return rollout(rollout_key, q, learner, x, lambda x: x,
-                       lambda k, x, a: model.transition(trained.params, k, x, a),
-                       settings["rollout_length"], env.episodic)
-
-    keys = jax.random.split(key, starts.shape[0])
-    return jax.jit(jax.vmap(draw))(state.model, state.learner, starts, keys)
+def imagine_once(model, settings, env, q, trained, learner, x, key) -> dqn.Batch:
+    """One member's 10 x 32 rollout of its model from the rollout states `x`."""
+    return rollout(key, q, learner, x, lambda x: x,
+                   lambda k, x, a: model.transition(trained.params, k, x, a),
+                   settings["rollout_length"], env.episodic)
 
 
-def model_parts(model, settings: dict, env, q: dqn.DQN, state, batch) -> dict:
-    """A learned model's draw, apart: one model step on 32 real transitions, the start of
-    the rollouts (a latent model encodes and samples its 32 starts), and the 10-step
-    rollout from them (model forward, softmax act on Q, sampling the next state), with the
-    sampling of each step's next states alone (the simple model's bits, the categorical
-    latent's one-hot classes; the Gaussian's is one normal draw, not timed apart)."""
+def model_parts(model, settings: dict, env, q: dqn.DQN, state, batch) -> tuple[dict, object]:
+    """(parts, the rollout start states) of a learned model's draw (the agent's own model,
+    `Agent.model`): one model step on 32 real transitions, the start of the rollouts (a
+    latent model encodes and samples its 32 starts), and the 10-step rollout from them
+    (model forward, softmax act on Q, sampling the next state), with the sampling of each
+    step's next states alone (the simple model's bits, the categorical latent's one-hot
+    classes; the Gaussian's is one normal draw, not timed apart)."""
     if model is None:
-        return {}
+        return {}, None
     starts = settings["num_rollouts"]
     real = real_transitions(batch, settings["model_batch_size"])
 
@@ -233,9 +218,7 @@ def model_parts(model, settings: dict, env, q: dqn.DQN, state, batch) -> dict:
 
     def imagine(carry, k):
         trained, learner, x = carry
-        imagined = rollout(k, q, learner, x, lambda x: x,
-                           lambda k, x, a: model.transition(trained.params, k, x, a),
-                           settings["rollout_length"], env.episodic)
+        imagined = imagine_once(model, settings, env, q, trained, learner, x, k)
         # the next rollout starts from this one's last states, and every output feeds
         # them, so XLA neither hoists the loop nor drops a head whose result is unused
         alive = sum(jnp.sum(x) for x in jax.tree.leaves(imagined)) > 1e30
@@ -270,7 +253,7 @@ def model_parts(model, settings: dict, env, q: dqn.DQN, state, batch) -> dict:
     elif model.features_size == latent.CATEGORICAL.size:
         logits = jnp.zeros((*x.shape[:2], latent.LATENT_FEATURES, latent.LATENT_CLASSES))
         parts["    one-hot sampling alone (10 x 32)"] = (sample_classes, (x, logits))
-    return parts
+    return parts, x
 
 
 def main() -> None:
