@@ -5,6 +5,7 @@
     python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
     python scripts/benchmark.py --agents er --set gps=true --set distractors=16   # env settings
     python scripts/benchmark.py --agents mpc simple_model:ensemble_size=5     # a setting
+    python scripts/benchmark.py --agents er --steps 300 --compare-blocks 5 3  # calls in turn
 
 An agent is a registered name, optionally with settings: `name:key=value:key=value` (values
 in YAML, e.g. `simple_model:rollout_schedule=[0,4000,1,10]`); by default every registered
@@ -19,6 +20,7 @@ per-member throughput relative to the first width given for the same agent.
 """
 
 import argparse
+import statistics
 import time
 
 from experiments import cores
@@ -76,6 +78,20 @@ def with_full_buffer(state, env, key):
     return state._replace(replay=replay.Replay(items, full, jnp.zeros(members, jnp.int32)))
 
 
+def timed_regime(steps: int) -> Regime:
+    """High data, learning from the first step, one interval of `steps`, and evaluation shrunk
+    to one step so that it does not count."""
+    return Regime(
+        total_steps=steps,
+        updates_per_step=1,
+        target_update_frequency=100,
+        eval_interval=steps,
+        learning_starts=0,
+        eval_runs=1,
+        eval_steps=1,
+    )
+
+
 def measure(
     agent_name: str,
     num_seeds: int,
@@ -92,15 +108,7 @@ def measure(
     name, agent_settings = parse_agent(agent_name)
     agent = agents.make(name, env, **agent_settings)
     block = default_block() if block is None else block
-    regime = Regime(
-        total_steps=steps,
-        updates_per_step=1,
-        target_update_frequency=100,
-        eval_interval=steps,
-        learning_starts=0,
-        eval_runs=1,
-        eval_steps=1,
-    )
+    regime = timed_regime(steps)
     start = time.perf_counter()
     program = compile_program(env, agent, regime, num_seeds, block)
     compile_seconds = time.perf_counter() - start
@@ -135,6 +143,37 @@ def measure(
     }
 
 
+def paired_blocks(agent_name: str, num_seeds: int, steps: int, blocks: list[int], rounds: int):
+    """Per-member throughput of one agent's program at each block size, their calls taken in
+    turn (the order reversed every other round) so that a host whose speed drifts by tens of
+    percent within minutes slows every block alike; prints each round and, per block, the
+    median of its rates and of its ratios to the first block's in the same round."""
+    env = envs.make("procmaze", grid_size=4)
+    name, agent_settings = parse_agent(agent_name)
+    agent = agents.make(name, env, **agent_settings)
+    regime = timed_regime(steps)
+    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
+    states = {}
+    for block in blocks:
+        program = compile_program(env, agent, regime, num_seeds, block)
+        runner, _ = program.interval(program.init(member_keys(0, num_seeds), hyper), jnp.int32(0))
+        states[block] = [program.interval, jax.block_until_ready(runner)]  # warmed up
+    rates = {block: [] for block in blocks}
+    for i in range(rounds):
+        for block in blocks if i % 2 == 0 else blocks[::-1]:
+            interval, runner = states[block]
+            start = time.perf_counter()
+            runner, _ = interval(runner, jnp.int32((i + 1) * steps))
+            states[block][1] = jax.block_until_ready(runner)
+            rates[block].append(num_seeds * steps / (time.perf_counter() - start))
+        print(f"round {i + 1}: " + ", ".join(f"block {b} {rates[b][-1]:.0f}" for b in blocks))
+    for block in blocks:
+        ratios = [r / f for r, f in zip(rates[block], rates[blocks[0]])]
+        print(f"{agent_name}: block {block}: median {statistics.median(rates[block]):.0f} "
+              f"seed-steps/s, to block {blocks[0]} in the same round: median "
+              f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", nargs="+", default=[*sorted(agents.REGISTRY), *VARIANTS])
@@ -161,7 +200,20 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="an env setting (repeatable), e.g. gps=true, distractors=16, distractor_kind=counter",
     )
+    parser.add_argument(
+        "--compare-blocks",
+        type=int,
+        nargs="+",
+        metavar="B",
+        help="time these block sizes against each other, calls in turn (ProcMaze 4, the first "
+        "--seeds width), instead of the table",
+    )
+    parser.add_argument("--rounds", type=int, default=8, help="rounds of --compare-blocks")
     args = parser.parse_args()
+    if args.compare_blocks:
+        for name in args.agents:
+            paired_blocks(name, args.seeds[0], args.steps, args.compare_blocks, args.rounds)
+        return
     env_settings = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
     block = default_block() if args.block is None else args.block
     shown = "".join(f" {k}={v}" for k, v in env_settings.items())
