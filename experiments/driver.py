@@ -50,12 +50,14 @@ class Program(NamedTuple):
 
 
 # Members vmapped together on a CPU. A Q update's activations are members x 320 x 200 floats
-# per layer (256 KB a member); in blocks of 5 (1.25 MB) they stay in a core's L2 cache
-# (2 MiB a core on the Xeon measured, lscpu), which makes ER about 1.1x faster than 15
-# members at once (ProcMaze-4, 30 members over 2 core-devices; README, "Speed and memory").
-# In one wide vmap of 330 members per-member throughput fell to 78-81% (ER) and 63% (simple
-# model) of its rate at 30; blocks of 30 kept it there (blocks of 5 not yet timed at 330).
-CPU_BLOCK = 5
+# per layer (256 KB a member), and its backward pass keeps every layer's: in blocks of 3
+# (768 KB a layer) they stay nearer a core's L2 cache (2 MiB a core on the Xeons measured,
+# lscpu). Blocks of 5 were 1.1x faster than 15 on one Xeon (2026-12-03), and blocks of 3
+# 1.08-1.14x faster than 5 on another (2026-12-05; ER, the simple model, the categorical
+# latent; README, "Speed and memory"). In one wide vmap of 330 members per-member throughput
+# fell to 78-81% (ER) and 63% (simple model) of its rate at 30; blocks of 30 kept it there
+# (smaller blocks not yet timed at 330).
+CPU_BLOCK = 3
 
 MEMBERS = "members"  # the mesh axis the members are split along
 
