@@ -78,6 +78,13 @@ def with_full_buffer(state, env, key):
     return state._replace(replay=replay.Replay(items, full, jnp.zeros(members, jnp.int32)))
 
 
+def env_and_agent(agent_name: str, env_name: str, size: int, env_settings: dict | None):
+    settings = {envs.REGISTRY[env_name].complexity_key: size, **(env_settings or {})}
+    env = envs.make(env_name, **settings)
+    name, agent_settings = parse_agent(agent_name)
+    return env, agents.make(name, env, **agent_settings)
+
+
 def timed_regime(steps: int) -> Regime:
     """High data, learning from the first step, one interval of `steps`, and evaluation shrunk
     to one step so that it does not count."""
@@ -103,10 +110,7 @@ def measure(
     env_settings: dict | None = None,
     full_buffer: bool = False,
 ) -> dict:
-    settings = {envs.REGISTRY[env_name].complexity_key: size, **(env_settings or {})}
-    env = envs.make(env_name, **settings)
-    name, agent_settings = parse_agent(agent_name)
-    agent = agents.make(name, env, **agent_settings)
+    env, agent = env_and_agent(agent_name, env_name, size, env_settings)
     block = default_block() if block is None else block
     regime = timed_regime(steps)
     start = time.perf_counter()
@@ -143,14 +147,13 @@ def measure(
     }
 
 
-def paired_blocks(agent_name: str, num_seeds: int, steps: int, blocks: list[int], rounds: int):
+def paired_blocks(
+    agent_name: str, num_seeds: int, steps: int, blocks: list[int], rounds: int, env, agent
+):
     """Per-member throughput of one agent's program at each block size, their calls taken in
     turn (the order reversed every other round) so that a host whose speed drifts by tens of
     percent within minutes slows every block alike; prints each round and, per block, the
     median of its rates and of its ratios to the first block's in the same round."""
-    env = envs.make("procmaze", grid_size=4)
-    name, agent_settings = parse_agent(agent_name)
-    agent = agents.make(name, env, **agent_settings)
     regime = timed_regime(steps)
     hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
     states = {}
@@ -205,16 +208,20 @@ def main() -> None:
         type=int,
         nargs="+",
         metavar="B",
-        help="time these block sizes against each other, calls in turn (ProcMaze 4, the first "
-        "--seeds width), instead of the table",
+        help="time these block sizes against each other, calls in turn (the first --seeds "
+        "width), instead of the table",
     )
     parser.add_argument("--rounds", type=int, default=8, help="rounds of --compare-blocks")
     args = parser.parse_args()
+    if args.rounds < 1 or any(b < 0 for b in args.compare_blocks or []):
+        parser.error("--rounds must be at least 1 and --compare-blocks sizes 0 (all) or more")
+    env_settings = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
     if args.compare_blocks:
         for name in args.agents:
-            paired_blocks(name, args.seeds[0], args.steps, args.compare_blocks, args.rounds)
+            env, agent = env_and_agent(name, args.env, args.size, env_settings)
+            paired_blocks(name, args.seeds[0], args.steps, args.compare_blocks, args.rounds,
+                          env, agent)
         return
-    env_settings = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
     block = default_block() if args.block is None else args.block
     shown = "".join(f" {k}={v}" for k, v in env_settings.items())
     devices = jax.devices()
