@@ -13,10 +13,12 @@ agent and the settings of VARIANTS.
 
 Throughput counts seed-steps per second: one env step plus one update (high-data regime) for
 one member of the batch. Evaluation is shrunk to one step so it does not count. GFLOP per
-seed-step is XLA's count for the compiled program (which counts a loop body once, i.e. one
-env step and update); with the throughput it gives the achieved GFLOP/s and, for a GPU of
-known sustained speed, an estimate of a paper-scale run's time (README). "vs first" is the
-per-member throughput relative to the first width given for the same agent.
+seed-step is scripts/flops.py's count, part by part, of a paper agent at its paper settings
+(high data: the evaluation and the model check amortized over 500 steps; "-" for an agent or
+setting it does not count: XLA's count of the whole compiled interval would take a loop body
+once, a 10-step rollout as one step, and the once-per-interval model check in full); with the
+throughput it gives the achieved GFLOP/s. "vs first" is the per-member throughput relative to
+the first width given for the same agent.
 """
 
 import argparse
@@ -30,6 +32,7 @@ cores.use_every_core()  # as mbgen does: one device per core (before JAX starts)
 import jax
 import jax.numpy as jnp
 import yaml
+from flops import PARTS, per_seed_step  # scripts/flops.py: this script's folder is on sys.path
 
 import agents
 import envs
@@ -122,14 +125,7 @@ def measure(
         runner = runner._replace(agent=with_full_buffer(runner.agent, env, jax.random.key(1)))
     memory = replay_bytes(runner.agent) / num_seeds
     compiled = program.interval
-    cost = compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, list) else cost
-    # XLA counts a loop body once, in the program of one device: the interval's flops are
-    # those of ONE env step + update of one block of that device's members (all of them
-    # when unblocked).
-    per_device = num_seeds // program.devices
-    members_counted = block if 0 < block < per_device else per_device
-    flops = cost.get("flops", float("nan")) / members_counted
+    flops = per_seed_step(agent_name, env) if agent_name in PARTS else float("nan")
     runner, _ = compiled(runner, jnp.int32(0))  # warm-up
     jax.block_until_ready(runner)
     start = time.perf_counter()
@@ -175,6 +171,11 @@ def paired_blocks(
         print(f"{agent_name}: block {block}: median {statistics.median(rates[block]):.0f} "
               f"seed-steps/s, to block {blocks[0]} in the same round: median "
               f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})")
+
+
+def counted(value: float, width: int, decimals: int) -> str:
+    """A FLOP figure, or "-" where flops.py does not count the agent."""
+    return f"{'-':>{width}}" if value != value else f"{value:>{width}.{decimals}f}"
 
 
 def main() -> None:
@@ -246,8 +247,8 @@ def main() -> None:
                 f"{r['agent']:<44}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
                 f"{r['seed_steps_per_s'] / first:>9.0%}"
                 f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}"
-                f"{r['gflop_per_seed_step']:>17.3f}"
-                f"{r['gflop_per_seed_step'] * r['seed_steps_per_s']:>9.0f}",
+                f"{counted(r['gflop_per_seed_step'], 17, 3)}"
+                f"{counted(r['gflop_per_seed_step'] * r['seed_steps_per_s'], 9, 0)}",
                 flush=True,
             )
 

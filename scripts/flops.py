@@ -1,5 +1,5 @@
 """Floating-point work per seed-step (one env step and its update, high data), counted per
-part of ER and the simple model, with a check by hand from the layer sizes.
+part of every Figure 3 agent, with a check by hand from the layer sizes.
 
     python scripts/flops.py                 # ProcMaze 4, paper networks
     python scripts/flops.py --size 8
@@ -18,74 +18,141 @@ import jax.numpy as jnp
 import envs
 from agents import dqn, models
 from agents.base import Transition
+from agents.latent import CATEGORICAL, GAUSSIAN, latent_model
+from agents.perfect_model import true_transition
 from agents.simple_model import simple_model
 
 HIDDEN = (200, 200, 200)
 ROLLOUTS, ROLLOUT_LENGTH, MODEL_BATCH = 32, 10, 32
 EVAL_RUNS, EVAL_STEPS, EVAL_INTERVAL, HELD_OUT = 32, 100, 500, 1024  # high data
+Q_BATCH = dqn.Q_BATCH_SIZE
+KEY = jax.random.key(0)
 
 
 def xla_flops(fn, *args) -> float:
     cost = jax.jit(fn).lower(*args).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
-    return cost["flops"]
+    return cost.get("flops", 0.0)  # absent for a program with no arithmetic (an identity)
 
 
-def batch(env, size: int) -> dqn.Batch:
-    bits = jnp.zeros((size, env.obs_size), jnp.bool_)
-    zeros = jnp.zeros(size)
-    return dqn.Batch(bits, jnp.zeros(size, jnp.int32), zeros, zeros, bits, zeros)
-
-
-def parts(env) -> dict[str, list[tuple[str, float, float]]]:
-    """Per agent: (part, XLA flops of one call, calls per env step)."""
+def q_parts(env, features_size: int, dtype=jnp.bool_):
+    """The DQN learner on inputs of `features_size` (observation bits, or a latent sample):
+    (q, its learner, the rows of one Q update on 320)."""
     q = dqn.q_learner(env.num_actions, HIDDEN, dqn.DISCOUNT)
     hyper = dqn.Hyper(jnp.float32(1e-4), jnp.float32(1.0))
-    learner = q.init(jax.random.key(0), jnp.zeros(env.obs_size), hyper)
-    q_batch = batch(env, dqn.Q_BATCH_SIZE)
-    forward = xla_flops(q.network.apply, learner.params, q_batch.obs)
-    grad = xla_flops(jax.grad(q.loss), learner.params, learner.target_params, q_batch)
-    learn = xla_flops(q.learn, learner, q_batch)
-    obs = jnp.zeros((1, env.obs_size), jnp.bool_)
-    act = xla_flops(lambda o: q.act(learner, o, jax.random.key(0), False), obs)
-    evaluation = jnp.zeros((EVAL_RUNS, env.obs_size), jnp.bool_)
-    greedy = xla_flops(lambda o: q.act(learner, o, None, True), evaluation)
-    er = [
-        ("Q forward + backward on 320", grad - forward, 1),
-        ("target forward on 320", forward, 1),
+    learner = q.init(jax.random.key(0), jnp.zeros(features_size), hyper)
+    x = jnp.zeros((Q_BATCH, features_size), dtype)
+    zeros = jnp.zeros(Q_BATCH)
+    batch = dqn.Batch(x, jnp.zeros(Q_BATCH, jnp.int32), zeros, zeros, x, zeros)
+    forward = xla_flops(q.network.apply, learner.params, x)
+    grad = xla_flops(jax.grad(q.loss), learner.params, learner.target_params, batch)
+    learn = xla_flops(q.learn, learner, batch)
+    rows = [
+        (f"Q forward + backward on {Q_BATCH}", grad - forward, 1),
+        (f"target forward on {Q_BATCH}", forward, 1),
         ("Adam step of Q", learn - grad, 1),
-        ("acting forward on 1", act, 1),
-        ("evaluation forward on 32 (amortized)", greedy, EVAL_STEPS / EVAL_INTERVAL),
+    ]
+    return q, learner, rows
+
+
+def q_act(q, learner, rows: int, features_size: int, dtype=jnp.bool_) -> float:
+    x = jnp.zeros((rows, features_size), dtype)
+    return xla_flops(lambda o: q.act(learner, o, KEY, False), x)
+
+
+def acting_and_evaluation(act_one: float, act_eval: float):
+    return [
+        ("acting on 1", act_one, 1),
+        (f"evaluation on {EVAL_RUNS} (amortized)", act_eval, EVAL_STEPS / EVAL_INTERVAL),
     ]
 
-    model = simple_model(env, HIDDEN)
+
+def learned_model_parts(env, model: models.LearnedModel):
+    """A learned-model agent: the Q update on rollouts in the model's features, one model
+    step, the rollouts (their starts, the model's and the Q-network's forwards), acting and
+    evaluating through the model's `start` (identity for the simple model), the model check."""
+    size = model.features_size
+    dtype = jnp.bool_ if size == env.obs_size else jnp.float32
+    q, learner, update = q_parts(env, size, dtype)
     trained = models.start_training(model.init(jax.random.key(1)))
-    real = models_batch(env, MODEL_BATCH)
+    params = trained.params
     step = xla_flops(
-        lambda t: models.train_step(t, model.loss, 2e-4, jax.random.key(0), real), trained
+        lambda t: models.train_step(t, model.loss, 2e-4, KEY, transitions(env, MODEL_BATCH)),
+        trained,
     )
-    starts = jnp.zeros((ROLLOUTS, env.obs_size), jnp.bool_)
+
+    def start(rows):
+        return xla_flops(
+            lambda o: model.start(params, KEY, o), jnp.zeros((rows, env.obs_size), jnp.bool_)
+        )
+
+    x = jnp.zeros((ROLLOUTS, size), dtype)
     actions = jnp.zeros(ROLLOUTS, jnp.int32)
-    imagine = xla_flops(
-        lambda o: model.transition(trained.params, jax.random.key(0), o, actions), starts
-    )
-    rollout_act = xla_flops(lambda o: q.act(learner, o, jax.random.key(0), False), starts)
-    check = xla_flops(lambda t: model.predict(trained.params, None, t), models_batch(env, HELD_OUT))
-    simple = [
-        er[0],
-        er[1],
-        er[2],
-        ("model step on 32 (forward, backward, Adam)", step, 1),
-        ("rollout: model forward on 32", imagine, ROLLOUT_LENGTH),
-        ("rollout: Q forward on 32", rollout_act, ROLLOUT_LENGTH),
-        er[3],
-        er[4],
-        ("model check on 1,024 (amortized)", check, 1 / EVAL_INTERVAL),
+    imagine = xla_flops(lambda x: model.transition(params, KEY, x, actions), x)
+    check = xla_flops(lambda t: model.predict(params, KEY, t), transitions(env, HELD_OUT))
+    return [
+        *update,
+        (f"model step on {MODEL_BATCH} (forward, backward, Adam)", step, 1),
+        (f"rollout starts on {ROLLOUTS}", start(ROLLOUTS), 1),
+        (f"rollout: model forward on {ROLLOUTS}", imagine, ROLLOUT_LENGTH),
+        (
+            f"rollout: Q forward on {ROLLOUTS}",
+            q_act(q, learner, ROLLOUTS, size, dtype),
+            ROLLOUT_LENGTH,
+        ),
+        *acting_and_evaluation(
+            start(1) + q_act(q, learner, 1, size, dtype),
+            start(EVAL_RUNS) + q_act(q, learner, EVAL_RUNS, size, dtype),
+        ),
+        (f"model check on {HELD_OUT:,} (amortized)", check, 1 / EVAL_INTERVAL),
     ]
-    return {"er": er, "simple_model": simple}
 
 
-def models_batch(env, size: int):
+def er_parts(env):
+    q, learner, update = q_parts(env, env.obs_size)
+    return [
+        *update,
+        *acting_and_evaluation(*(q_act(q, learner, n, env.obs_size) for n in (1, EVAL_RUNS))),
+    ]
+
+
+def perfect_model_parts(env):
+    q, learner, update = q_parts(env, env.obs_size)
+    states = jax.vmap(env.reset)(jax.random.split(KEY, ROLLOUTS))[0]
+    step_env = true_transition(env)
+    env_step = xla_flops(
+        lambda s: step_env(KEY, s, jnp.zeros(ROLLOUTS, jnp.int32)), states
+    ) + xla_flops(jax.vmap(env.observe), states)
+    return [
+        *update,
+        (f"rollout: env step + observe on {ROLLOUTS}", env_step, ROLLOUT_LENGTH),
+        (
+            f"rollout: Q forward on {ROLLOUTS}",
+            q_act(q, learner, ROLLOUTS, env.obs_size),
+            ROLLOUT_LENGTH,
+        ),
+        *acting_and_evaluation(*(q_act(q, learner, n, env.obs_size) for n in (1, EVAL_RUNS))),
+    ]
+
+
+# Per agent at its paper settings: env -> [(part, XLA flops of one call, calls per env step)]
+PARTS = {
+    "er": er_parts,
+    "perfect_model": perfect_model_parts,
+    "simple_model": lambda env: learned_model_parts(env, simple_model(env, HIDDEN)),
+    "gaussian_latent": lambda env: learned_model_parts(env, latent_model(GAUSSIAN, env, HIDDEN)),
+    "categorical_latent": lambda env: learned_model_parts(
+        env, latent_model(CATEGORICAL, env, HIDDEN)
+    ),
+}
+
+
+def per_seed_step(agent: str, env) -> float:
+    """FLOPs of one seed-step of a paper agent at its paper settings, summed over its parts."""
+    return sum(flops * per_step for _, flops, per_step in PARTS[agent](env))
+
+
+def transitions(env, size: int):
     """`size` real transitions (all zero) in the form the replay buffer hands out."""
     bits = jnp.zeros((size, env.obs_size), jnp.bool_)
     zeros = jnp.zeros(size)
@@ -93,28 +160,63 @@ def models_batch(env, size: int):
 
 
 def by_hand(obs_size: int, num_actions: int) -> dict[str, float]:
-    """Multiply-adds of the matrix products only, 2 flops each (biases, ELU and Adam are a
-    few percent more). A backward pass costs twice its forward, less the first layer's
-    gradient with respect to the input, which no one needs."""
+    """Multiply-adds of the matrix products only, 2 flops each (biases, activations, the
+    latents' sampling and Adam are a few percent more). A backward pass costs twice its
+    forward, less the first layer's gradient with respect to the input, which no one needs."""
 
     def macs(sizes):
         return sum(a * b for a, b in zip(sizes, sizes[1:]))
 
-    def train(sizes, n):  # forward + backward
-        return 2 * n * (2 * macs(sizes) + macs(sizes[1:]))
+    def forward(sizes, n=1):
+        return 2 * n * macs(sizes)
+
+    def train(sizes, n, input_gradient=False):  # forward + backward
+        return 2 * n * (2 * macs(sizes) + (macs(sizes) if input_gradient else macs(sizes[1:])))
+
+    def acting(q):  # one action per env step, and the amortized evaluation
+        return forward(q, 1 + EVAL_RUNS * EVAL_STEPS / EVAL_INTERVAL)
 
     q = [obs_size, *HIDDEN, num_actions]
-    x = obs_size + num_actions
+    er = train(q, Q_BATCH) + forward(q, Q_BATCH) + acting(q)
+    perfect = er + forward(q, ROLLOUT_LENGTH * ROLLOUTS)
+
+    x = obs_size + num_actions  # the simple model: reward, continuation, next-obs MLPs
     model = [[x, *HIDDEN, 1], [x, *HIDDEN, 1], [x, *HIDDEN, obs_size]]
-    model_forward = sum(2 * macs(m) for m in model)
-    er = train(q, 320) + 2 * macs(q) * (320 + 1 + EVAL_RUNS * EVAL_STEPS / EVAL_INTERVAL)
+    model_forward = sum(forward(m) for m in model)
     simple = (
         er
         + sum(train(m, MODEL_BATCH) for m in model)
-        + ROLLOUT_LENGTH * ROLLOUTS * (model_forward + 2 * macs(q))
+        + ROLLOUT_LENGTH * ROLLOUTS * (model_forward + forward(q))
         + model_forward * HELD_OUT / EVAL_INTERVAL
     )
-    return {"er": er, "simple_model": simple}
+
+    z = CATEGORICAL.size  # the categorical latent: its Q-network sees 1,024 one-hot bits
+    zq = [z, *HIDDEN, num_actions]
+    encoder, decoder = [obs_size, *HIDDEN, z], [z, *HIDDEN, obs_size]
+    prior, head = [z + num_actions, *HIDDEN, z], [z + num_actions, *HIDDEN, 1]
+    # the loss encodes obs and obs' and runs the decoder, both heads and the prior on z, whose
+    # gradient flows back into the encoder
+    model_step = 2 * train(encoder, MODEL_BATCH) + sum(
+        train(m, MODEL_BATCH, input_gradient=True) for m in (decoder, head, head, prior)
+    )
+    imagined_step = forward(prior) + 2 * forward(head) + forward(zq)
+    check = forward(encoder) + forward(prior) + 2 * forward(head) + forward(decoder)
+    categorical = (
+        train(zq, Q_BATCH)
+        + forward(zq, Q_BATCH)
+        + model_step
+        + forward(encoder, ROLLOUTS)
+        + ROLLOUT_LENGTH * ROLLOUTS * imagined_step
+        + forward(encoder, 1 + EVAL_RUNS * EVAL_STEPS / EVAL_INTERVAL)
+        + acting(zq)
+        + check * HELD_OUT / EVAL_INTERVAL
+    )
+    return {
+        "er": er,
+        "perfect_model": perfect,
+        "simple_model": simple,
+        "categorical_latent": categorical,
+    }
 
 
 def main() -> None:
@@ -127,16 +229,18 @@ def main() -> None:
         f"Q-network and model MLPs {'x'.join(map(str, HIDDEN))} ELU; MFLOP per seed-step"
     )
     hand = by_hand(env.obs_size, env.num_actions)
-    for agent, rows in parts(env).items():
+    for agent, parts in PARTS.items():
+        rows = parts(env)
         print(f"\n{agent}")
         total = 0.0
         for name, flops, per_step in rows:
             total += flops * per_step
             print(
-                f"  {name:<44}{flops / 1e6:>10.2f} x {per_step:<6g}{flops * per_step / 1e6:>9.2f}"
+                f"  {name:<48}{flops / 1e6:>10.2f} x {per_step:<6g}{flops * per_step / 1e6:>9.2f}"
             )
-        print(f"  {'total (XLA, per part)':<62}{total / 1e6:>9.1f}")
-        print(f"  {'by hand (matrix products only)':<62}{hand[agent] / 1e6:>9.1f}")
+        print(f"  {'total (XLA, per part)':<66}{total / 1e6:>9.1f}")
+        if agent in hand:
+            print(f"  {'by hand (matrix products only)':<66}{hand[agent] / 1e6:>9.1f}")
 
 
 if __name__ == "__main__":
