@@ -190,32 +190,37 @@ def by_hand(obs_size: int, num_actions: int) -> dict[str, float]:
         + model_forward * HELD_OUT / EVAL_INTERVAL
     )
 
-    z = CATEGORICAL.size  # the categorical latent: its Q-network sees 1,024 one-hot bits
-    zq = [z, *HIDDEN, num_actions]
-    encoder, decoder = [obs_size, *HIDDEN, z], [z, *HIDDEN, obs_size]
-    prior, head = [z + num_actions, *HIDDEN, z], [z + num_actions, *HIDDEN, 1]
-    # the loss encodes obs and obs' and runs the decoder, both heads and the prior on z, whose
-    # gradient flows back into the encoder
-    model_step = 2 * train(encoder, MODEL_BATCH) + sum(
-        train(m, MODEL_BATCH, input_gradient=True) for m in (decoder, head, head, prior)
-    )
-    imagined_step = forward(prior) + 2 * forward(head) + forward(zq)
-    check = forward(encoder) + forward(prior) + 2 * forward(head) + forward(decoder)
-    categorical = (
-        train(zq, Q_BATCH)
-        + forward(zq, Q_BATCH)
-        + model_step
-        + forward(encoder, ROLLOUTS)
-        + ROLLOUT_LENGTH * ROLLOUTS * imagined_step
-        + forward(encoder, 1 + EVAL_RUNS * EVAL_STEPS / EVAL_INTERVAL)
-        + acting(zq)
-        + check * HELD_OUT / EVAL_INTERVAL
-    )
+    def latent(kind):
+        """A latent agent: its Q-network sees a sample of kind.size features (the categorical's
+        1,024 one-hot bits, the Gaussian's 32); encoder and prior output kind.outputs."""
+        z, out = kind.size, kind.outputs
+        zq = [z, *HIDDEN, num_actions]
+        encoder, decoder = [obs_size, *HIDDEN, out], [z, *HIDDEN, obs_size]
+        prior, head = [z + num_actions, *HIDDEN, out], [z + num_actions, *HIDDEN, 1]
+        # the loss encodes obs and obs' and runs the decoder, both heads and the prior on z,
+        # whose gradient flows back into the encoder
+        model_step = 2 * train(encoder, MODEL_BATCH) + sum(
+            train(m, MODEL_BATCH, input_gradient=True) for m in (decoder, head, head, prior)
+        )
+        imagined_step = forward(prior) + 2 * forward(head) + forward(zq)
+        check = forward(encoder) + forward(prior) + 2 * forward(head) + forward(decoder)
+        return (
+            train(zq, Q_BATCH)
+            + forward(zq, Q_BATCH)
+            + model_step
+            + forward(encoder, ROLLOUTS)
+            + ROLLOUT_LENGTH * ROLLOUTS * imagined_step
+            + forward(encoder, 1 + EVAL_RUNS * EVAL_STEPS / EVAL_INTERVAL)
+            + acting(zq)
+            + check * HELD_OUT / EVAL_INTERVAL
+        )
+
     return {
         "er": er,
         "perfect_model": perfect,
         "simple_model": simple,
-        "categorical_latent": categorical,
+        "gaussian_latent": latent(GAUSSIAN),
+        "categorical_latent": latent(CATEGORICAL),
     }
 
 
@@ -239,8 +244,7 @@ def main() -> None:
                 f"  {name:<48}{flops / 1e6:>10.2f} x {per_step:<6g}{flops * per_step / 1e6:>9.2f}"
             )
         print(f"  {'total (XLA, per part)':<66}{total / 1e6:>9.1f}")
-        if agent in hand:
-            print(f"  {'by hand (matrix products only)':<66}{hand[agent] / 1e6:>9.1f}")
+        print(f"  {'by hand (matrix products only)':<66}{hand[agent] / 1e6:>9.1f}")
 
 
 if __name__ == "__main__":

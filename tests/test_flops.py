@@ -14,7 +14,7 @@ import flops  # noqa: E402
 ENV = envs.make("procmaze", grid_size=4)
 
 
-@pytest.mark.parametrize("agent", ["er", "perfect_model", "simple_model", "categorical_latent"])
+@pytest.mark.parametrize("agent", sorted(flops.PARTS))
 def test_per_part_count_is_the_hand_count_plus_at_most_5_percent(agent):
     # By hand counts only the matrix products; XLA adds biases, ELU, softmax and Adam.
     xla = flops.per_seed_step(agent, ENV)
