@@ -125,7 +125,6 @@ def measure(
         runner = runner._replace(agent=with_full_buffer(runner.agent, env, jax.random.key(1)))
     memory = replay_bytes(runner.agent) / num_seeds
     compiled = program.interval
-    flops = per_seed_step(agent_name, env) if agent_name in PARTS else float("nan")
     runner, _ = compiled(runner, jnp.int32(0))  # warm-up
     jax.block_until_ready(runner)
     start = time.perf_counter()
@@ -139,7 +138,6 @@ def measure(
         "seed_steps_per_s": num_seeds * steps * repeats / seconds,
         "compile_s": compile_seconds,
         "replay_mb_per_seed": memory / 2**20,
-        "gflop_per_seed_step": flops / 1e9,
     }
 
 
@@ -173,9 +171,17 @@ def paired_blocks(
               f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})")
 
 
-def counted(value: float, width: int, decimals: int) -> str:
+def gflop_per_seed_step(agent_name: str, env_name: str, size: int, env_settings: dict):
+    """flops.py's per-part count for a paper agent at its paper settings; None otherwise."""
+    if agent_name not in PARTS:
+        return None
+    env, _ = env_and_agent(agent_name, env_name, size, env_settings)
+    return per_seed_step(agent_name, env) / 1e9
+
+
+def counted(value, width: int, decimals: int) -> str:
     """A FLOP figure, or "-" where flops.py does not count the agent."""
-    return f"{'-':>{width}}" if value != value else f"{value:>{width}.{decimals}f}"
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.{decimals}f}"
 
 
 def main() -> None:
@@ -237,6 +243,7 @@ def main() -> None:
     )
     for name in args.agents:
         first = None
+        gflop = gflop_per_seed_step(name, args.env, args.size, env_settings)
         for seeds in args.seeds:
             r = measure(
                 name, seeds, args.steps, args.env, args.size, args.repeats, block, env_settings,
@@ -247,8 +254,8 @@ def main() -> None:
                 f"{r['agent']:<44}{r['seeds']:>6}{r['seed_steps_per_s']:>14.0f}"
                 f"{r['seed_steps_per_s'] / first:>9.0%}"
                 f"{r['compile_s']:>11.1f}{r['replay_mb_per_seed']:>16.2f}"
-                f"{counted(r['gflop_per_seed_step'], 17, 3)}"
-                f"{counted(r['gflop_per_seed_step'] * r['seed_steps_per_s'], 9, 0)}",
+                f"{counted(gflop, 17, 3)}"
+                f"{counted(None if gflop is None else gflop * r['seed_steps_per_s'], 9, 0)}",
                 flush=True,
             )
 

@@ -35,13 +35,18 @@ def xla_flops(fn, *args) -> float:
     return cost.get("flops", 0.0)  # absent for a program with no arithmetic (an identity)
 
 
-def q_parts(env, features_size: int, dtype=jnp.bool_):
-    """The DQN learner on inputs of `features_size` (observation bits, or a latent sample):
+def zeros_like_rows(example, rows: int):
+    """`rows` zero rows of the Q-network's input, whose type `example` gives."""
+    return jnp.zeros((rows, *example.shape[1:]), example.dtype)
+
+
+def q_parts(env, example):
+    """The DQN learner on inputs like `example` (observation bits, or a latent sample):
     (q, its learner, the rows of one Q update on 320)."""
     q = dqn.q_learner(env.num_actions, HIDDEN, dqn.DISCOUNT)
     hyper = dqn.Hyper(jnp.float32(1e-4), jnp.float32(1.0))
-    learner = q.init(jax.random.key(0), jnp.zeros(features_size), hyper)
-    x = jnp.zeros((Q_BATCH, features_size), dtype)
+    learner = q.init(jax.random.key(0), jnp.zeros(example.shape[-1]), hyper)
+    x = zeros_like_rows(example, Q_BATCH)
     zeros = jnp.zeros(Q_BATCH)
     batch = dqn.Batch(x, jnp.zeros(Q_BATCH, jnp.int32), zeros, zeros, x, zeros)
     forward = xla_flops(q.network.apply, learner.params, x)
@@ -55,15 +60,21 @@ def q_parts(env, features_size: int, dtype=jnp.bool_):
     return q, learner, rows
 
 
-def q_act(q, learner, rows: int, features_size: int, dtype=jnp.bool_) -> float:
-    x = jnp.zeros((rows, features_size), dtype)
-    return xla_flops(lambda o: q.act(learner, o, KEY, False), x)
+def acting_and_evaluation(env, q, learner, start=lambda obs: obs):
+    """An action per env step (softmax) and the greedy evaluation's 32 x 100 actions per 500
+    steps, each on `start(observations)`: the observations, or the latents' encoding."""
 
+    def act(rows: int, greedy: bool) -> float:
+        obs = jnp.zeros((rows, env.obs_size), jnp.bool_)
+        return xla_flops(lambda o: q.act(learner, start(o), KEY, greedy), obs)
 
-def acting_and_evaluation(act_one: float, act_eval: float):
     return [
-        ("acting on 1", act_one, 1),
-        (f"evaluation on {EVAL_RUNS} (amortized)", act_eval, EVAL_STEPS / EVAL_INTERVAL),
+        ("acting on 1", act(1, False), 1),
+        (
+            f"evaluation on {EVAL_RUNS} (amortized)",
+            act(EVAL_RUNS, True),
+            EVAL_STEPS / EVAL_INTERVAL,
+        ),
     ]
 
 
@@ -71,67 +82,50 @@ def learned_model_parts(env, model: models.LearnedModel):
     """A learned-model agent: the Q update on rollouts in the model's features, one model
     step, the rollouts (their starts, the model's and the Q-network's forwards), acting and
     evaluating through the model's `start` (identity for the simple model), the model check."""
-    size = model.features_size
-    dtype = jnp.bool_ if size == env.obs_size else jnp.float32
-    q, learner, update = q_parts(env, size, dtype)
-    trained = models.start_training(model.init(jax.random.key(1)))
-    params = trained.params
+    params = model.init(jax.random.key(1))
+
+    def start(obs):
+        return model.start(params, KEY, obs)
+
+    starts = jnp.zeros((ROLLOUTS, env.obs_size), jnp.bool_)
+    x = zeros_like_rows(jax.eval_shape(start, starts), ROLLOUTS)
+    q, learner, update = q_parts(env, x)
     step = xla_flops(
         lambda t: models.train_step(t, model.loss, 2e-4, KEY, transitions(env, MODEL_BATCH)),
-        trained,
+        models.start_training(params),
     )
-
-    def start(rows):
-        return xla_flops(
-            lambda o: model.start(params, KEY, o), jnp.zeros((rows, env.obs_size), jnp.bool_)
-        )
-
-    x = jnp.zeros((ROLLOUTS, size), dtype)
     actions = jnp.zeros(ROLLOUTS, jnp.int32)
     imagine = xla_flops(lambda x: model.transition(params, KEY, x, actions), x)
+    rollout_act = xla_flops(lambda x: q.act(learner, x, KEY, False), x)
     check = xla_flops(lambda t: model.predict(params, KEY, t), transitions(env, HELD_OUT))
     return [
         *update,
         (f"model step on {MODEL_BATCH} (forward, backward, Adam)", step, 1),
-        (f"rollout starts on {ROLLOUTS}", start(ROLLOUTS), 1),
+        (f"rollout starts on {ROLLOUTS}", xla_flops(start, starts), 1),
         (f"rollout: model forward on {ROLLOUTS}", imagine, ROLLOUT_LENGTH),
-        (
-            f"rollout: Q forward on {ROLLOUTS}",
-            q_act(q, learner, ROLLOUTS, size, dtype),
-            ROLLOUT_LENGTH,
-        ),
-        *acting_and_evaluation(
-            start(1) + q_act(q, learner, 1, size, dtype),
-            start(EVAL_RUNS) + q_act(q, learner, EVAL_RUNS, size, dtype),
-        ),
+        (f"rollout: Q forward on {ROLLOUTS}", rollout_act, ROLLOUT_LENGTH),
+        *acting_and_evaluation(env, q, learner, start),
         (f"model check on {HELD_OUT:,} (amortized)", check, 1 / EVAL_INTERVAL),
     ]
 
 
 def er_parts(env):
-    q, learner, update = q_parts(env, env.obs_size)
-    return [
-        *update,
-        *acting_and_evaluation(*(q_act(q, learner, n, env.obs_size) for n in (1, EVAL_RUNS))),
-    ]
+    q, learner, update = q_parts(env, jnp.zeros((1, env.obs_size), jnp.bool_))
+    return [*update, *acting_and_evaluation(env, q, learner)]
 
 
 def perfect_model_parts(env):
-    q, learner, update = q_parts(env, env.obs_size)
+    """ER's parts and the rollouts: 10 true env steps of 32 states, the Q-network acting."""
+    q, learner, update = q_parts(env, jnp.zeros((1, env.obs_size), jnp.bool_))
     states = jax.vmap(env.reset)(jax.random.split(KEY, ROLLOUTS))[0]
-    step_env = true_transition(env)
-    env_step = xla_flops(
-        lambda s: step_env(KEY, s, jnp.zeros(ROLLOUTS, jnp.int32)), states
-    ) + xla_flops(jax.vmap(env.observe), states)
+    actions = jnp.zeros(ROLLOUTS, jnp.int32)
+    env_step = xla_flops(lambda s: true_transition(env)(KEY, s, actions), states)
+    rollout_act = xla_flops(lambda s: q.act(learner, jax.vmap(env.observe)(s), KEY, False), states)
     return [
         *update,
-        (f"rollout: env step + observe on {ROLLOUTS}", env_step, ROLLOUT_LENGTH),
-        (
-            f"rollout: Q forward on {ROLLOUTS}",
-            q_act(q, learner, ROLLOUTS, env.obs_size),
-            ROLLOUT_LENGTH,
-        ),
-        *acting_and_evaluation(*(q_act(q, learner, n, env.obs_size) for n in (1, EVAL_RUNS))),
+        (f"rollout: env step on {ROLLOUTS}", env_step, ROLLOUT_LENGTH),
+        (f"rollout: observe + Q forward on {ROLLOUTS}", rollout_act, ROLLOUT_LENGTH),
+        *acting_and_evaluation(env, q, learner),
     ]
 
 
