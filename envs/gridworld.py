@@ -9,7 +9,6 @@ from the two evaluation layouts, whose single corridor to the goal the agent has
 `Variant` appends GPS or distractor bits to every observation (issue 13).
 """
 
-import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -17,8 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs import checks
+from envs import checks, variants
 from envs.core import GRID_MOVES, cell_mask, grid_target
+from envs.variants import DISTRACTOR_KINDS
 
 SIZE = 3
 GOAL = (0, 0)
@@ -215,8 +215,6 @@ def dataset(coverage: str) -> Transitions:
 # of the datasets and probes: GPS bits (the first moves of the shortest paths to the goal)
 # and distractor bits (neither reward nor the grid's dynamics depend on them).
 
-DISTRACTOR_KINDS = ("iid", "counter")
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -245,17 +243,8 @@ class Variant:
         return OBS_SIZE + 4 * self.gps + self.distractors
 
     def gps_bits(self, obs: np.ndarray) -> np.ndarray:
-        """(N, 4) GPS bits of (N, 36) plain observations."""
-        cells = SIZE * SIZE
-        out = np.zeros((len(obs), 4), bool)
-        for i, bits in enumerate(np.asarray(obs, bool)):
-            agent = divmod(int(bits[:cells].argmax()), SIZE)
-            if agent == GOAL:
-                continue
-            walls = bits[2 * cells : 3 * cells].reshape(SIZE, SIZE)
-            best = optimal_actions_cached(walls.tobytes())[agent]
-            out[i] = [action in best for action in range(1, NUM_ACTIONS)]
-        return out
+        """(N, 4) GPS bits of (N, 36) plain observations (envs/variants.py, as ProcMaze's)."""
+        return np.asarray(grid_gps_bits(jnp.asarray(obs, bool)))
 
     def distractor_bits(self, rng: np.random.Generator, count: int):
         """(now, next): two (count, D) bool arrays."""
@@ -263,7 +252,8 @@ class Variant:
         if self.distractor_kind == "counter":
             value = rng.integers(0, 2**d, count, dtype=np.int64)
             as_bits = lambda v: ((v[:, None] >> np.arange(d)) & 1).astype(bool)  # noqa: E731
-            return as_bits(value), as_bits((value + 1) % 2**d)
+            now = as_bits(value)
+            return now, np.asarray(jax.vmap(variants.increment)(jnp.asarray(now)))
         return rng.random((count, d)) < 0.5, rng.random((count, d)) < 0.5
 
     def observations(self, obs: np.ndarray, stream: int) -> np.ndarray:
@@ -284,7 +274,11 @@ class Variant:
         return [self.gps_bits(obs)] if self.gps else []
 
 
-@functools.lru_cache(maxsize=None)
-def optimal_actions_cached(walls_bytes: bytes) -> dict:
-    walls = np.frombuffer(walls_bytes, bool).reshape(SIZE, SIZE)
-    return optimal_actions(walls)
+@jax.jit
+@jax.vmap
+def grid_gps_bits(obs: jax.Array) -> jax.Array:
+    """The GPS bits of one plain 36-bit observation: the agent block and the wall block."""
+    cells = SIZE * SIZE
+    agent = jnp.array(divmod(jnp.argmax(obs[:cells]), SIZE))
+    walls = obs[2 * cells : 3 * cells].reshape(SIZE, SIZE)
+    return variants.gps_bits(variants.goal_distances(walls, jnp.array(GOAL)), agent)

@@ -31,8 +31,7 @@ from envs.core import (
     grid_target,
     random_cell,
 )
-
-DISTRACTOR_KINDS = ("iid", "counter")
+from envs.variants import DISTRACTOR_KINDS, goal_distances, gps_bits, increment
 
 
 class ProcMazeState(NamedTuple):
@@ -42,47 +41,6 @@ class ProcMazeState(NamedTuple):
     # Only with the variants (None otherwise, so the default state is today's):
     distance: jax.Array | None = None  # (n, n) int32 steps to the goal (gps); walls: BIG
     distractor: jax.Array | None = None  # (D,) bool, the distractor bits (distractors > 0)
-
-
-BIG = 1 << 20  # the distance of a wall (or an unreached cell) while relaxing
-
-
-def goal_distances(walls: jax.Array, goal: jax.Array) -> jax.Array:
-    """Steps from every open cell to the goal along open cells: Bellman-Ford relaxation
-    (each sweep takes the best neighbour + 1) until nothing changes; walls stay BIG."""
-    n = walls.shape[0]
-    start = jnp.where(cell_mask(goal, n, n), 0, BIG)
-
-    def sweep(carry):
-        distance, _ = carry
-        padded = jnp.pad(distance, 1, constant_values=BIG)
-        best = jnp.minimum(
-            jnp.minimum(padded[:-2, 1:-1], padded[2:, 1:-1]),
-            jnp.minimum(padded[1:-1, :-2], padded[1:-1, 2:]),
-        )
-        relaxed = jnp.where(walls, BIG, jnp.minimum(distance, best + 1))
-        return relaxed, (relaxed != distance).any()
-
-    distance, _ = jax.lax.while_loop(lambda c: c[1], sweep, (start, jnp.bool_(True)))
-    return distance
-
-
-def gps_bits(distance: jax.Array, agent: jax.Array) -> jax.Array:
-    """(4,) bool: the moves up, left, down, right that go one step nearer the goal. In a
-    tree exactly one is on off the goal; none on it."""
-    n = distance.shape[0]
-    targets = agent + GRID_MOVES[1:]
-    on_grid = ((targets >= 0) & (targets < n)).all(axis=1)
-    rows, cols = jnp.clip(targets, 0, n - 1).T
-    here = distance[agent[0], agent[1]]
-    return on_grid & (distance[rows, cols] == here - 1) & (here > 0)
-
-
-def increment(bits: jax.Array) -> jax.Array:
-    """A little-endian binary register plus one (wrapping): bit i flips when every bit below
-    it is on."""
-    below = jnp.cumprod(jnp.concatenate([jnp.ones(1, bool), bits[:-1]]).astype(jnp.int32))
-    return bits ^ below.astype(bool)
 
 
 def open_neighbour_counts(opened: jax.Array) -> jax.Array:

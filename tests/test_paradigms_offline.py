@@ -42,6 +42,18 @@ def test_gps_bits_are_off_on_the_goal():
     assert not gw.Variant(gps=True).gps_bits(np.asarray(goal_obs)[None]).any()
 
 
+def test_gps_bits_are_the_optimal_moves_of_every_dataset_observation():
+    """The shared GPS code (envs/variants.py, ProcMaze's too) against the grid's own value
+    iteration, on all 680 observations of the all-evaluation data."""
+    data = gw.dataset("all_evaluation")
+    obs = np.concatenate([data.obs, data.next_obs])
+    bits = gw.Variant(gps=True).gps_bits(obs)
+    for o, lit in zip(obs, bits):
+        agent = divmod(int(o[:9].argmax()), 3)
+        best = gw.optimal_actions(o[18:27].reshape(3, 3)).get(agent, frozenset())
+        assert [a in best for a in range(1, 5)] == list(lit), (agent, o[18:27])
+
+
 def test_the_default_variant_is_figure_1s_data():
     plain = gw.dataset("path_to_goal")
     for ours, theirs in zip(dataset.training_set("path_to_goal"), plain):
