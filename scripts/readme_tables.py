@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from experiments import results
+from experiments import provenance, results
 from experiments.analysis import claims
 
 SUMMARIES = Path("results/summaries")
@@ -142,8 +142,11 @@ def write_summary(name: str, tree: Path, out: Path) -> int:
     summary = SUMMARIZE[name](tree)
     if summary.empty:
         fail(f"no finished results for {name!r} under {str(tree)!r}.")
-    header = f"# {name}: made by `python scripts/readme_tables.py summarize {name} {tree}`\n"
+    made_by = f"python scripts/readme_tables.py summarize {name} {tree}"
+    meta = provenance.provenance(name, tree, made_by)  # before writing: a failure leaves none
+    header = f"# {name}: made by `{made_by}`; its provenance: {out.stem}.meta.yaml\n"
     results.write_text(header + summary.to_csv(index=False), out)
+    provenance.write(meta, out)
     return len(summary)
 
 
