@@ -1,18 +1,16 @@
 """The gymnax face of the environments, tested against the installed gymnax package."""
 
+# No importorskip: gymnax comes with `.[dev]`, so a failed import fails (tests/test_extras.py).
+import flax.linen as nn  # gymnax brings flax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
+from gymnax.wrappers import FlattenObservationWrapper, LogWrapper
 
-pytest.importorskip("gymnax")
-
-import flax.linen as nn  # noqa: E402  (gymnax brings flax)
-import optax  # noqa: E402
-from gymnax.wrappers import FlattenObservationWrapper, LogWrapper  # noqa: E402
-
-import envs  # noqa: E402
-from envs.gymnax_env import HORIZON, GymnaxEnv, make  # noqa: E402
+import envs
+from envs.gymnax_env import HORIZON, GymnaxEnv, make
 
 NAMES = ("ProcMaze-4", "ButtonGrid-2", "PanFlute-4", "OpenGrid-3")
 
