@@ -197,6 +197,12 @@ def action_counts(q_values: pd.DataFrame) -> pd.DataFrame:
     return counts[[*CELL, "action", "action_name", "optimal", "count", "num_seeds", "fraction"]]
 
 
+def majority_wrong(num_optimal, num_seeds):
+    """The paper's rule: a cell fails when the majority (more than half) of runs pick a
+    wrong greedy action; exactly half wrong is not a majority."""
+    return 2 * (num_seeds - num_optimal) > num_seeds
+
+
 def cell_outcomes(counts: pd.DataFrame) -> pd.DataFrame:
     """Per (agent, coverage, layout, cell): the fraction of seeds whose greedy action is
     optimal (any of tied optimal actions counts), and whether a majority chose wrong."""
@@ -206,9 +212,7 @@ def cell_outcomes(counts: pd.DataFrame) -> pd.DataFrame:
         {"num_seeds": seeds, "num_optimal": right.reindex(seeds.index, fill_value=0)}
     )
     table["fraction_optimal"] = table["num_optimal"] / table["num_seeds"]
-    # The paper's rule: a cell fails when the majority (more than half) of runs pick a
-    # wrong greedy action.
-    table["majority_wrong"] = 2 * (table["num_seeds"] - table["num_optimal"]) > table["num_seeds"]
+    table["majority_wrong"] = majority_wrong(table["num_optimal"], table["num_seeds"])
     return table.reset_index()
 
 
@@ -262,7 +266,7 @@ def outcome_history(greedy_history: pd.DataFrame) -> pd.DataFrame:
         num_optimal=("optimal", "sum"), num_seeds=("member", "nunique")
     )
     cells["fraction_optimal"] = cells["num_optimal"] / cells["num_seeds"]
-    cells["majority_wrong"] = 2 * (cells["num_seeds"] - cells["num_optimal"]) > cells["num_seeds"]
+    cells["majority_wrong"] = majority_wrong(cells["num_optimal"], cells["num_seeds"])
     history = cells.groupby(["agent", "coverage", "step"], sort=False, as_index=False).agg(
         failed_cells=("majority_wrong", "sum"),
         mean_fraction_optimal=("fraction_optimal", "mean"),
