@@ -108,6 +108,58 @@ def test_members_split_over_two_devices_give_the_one_device_metrics(tmp_path):
     assert facts1["widths"] == [3, 5] and facts2["widths"] == [2, 6]
 
 
+def quick_child(out: str) -> None:
+    """One interval of a tiny ER run of 4 members compiled for two devices by the driver, and
+    the same members in one plain vmap on one device, as tables pickled to `out`."""
+    import jax
+    import jax.numpy as jnp
+    from fast import FAST_COMPILE
+
+    import agents
+    import envs
+    from agents import dqn
+    from experiments import driver
+    from experiments.online import Regime, make_train
+
+    env = envs.make("panflute", num_pipes=2)
+    agent = agents.make("er", env, batch_size=8, capacity=32, hidden=(8,))
+    regime = Regime(total_steps=20, updates_per_step=1, target_update_frequency=5,
+                    eval_interval=20, learning_starts=5, eval_runs=2, eval_steps=5)
+    hyper = dqn.Hyper(jnp.geomspace(1e-3, 1e-1, 4), jnp.linspace(0.5, 2.0, 4))
+    keys = driver.member_keys(7, 4)
+    program = driver.compile_program(env, agent, regime, 4, block=0, compiler_options=FAST_COMPILE)
+    runner = program.init(keys, hyper)
+    shares = sorted(len(s.data) for s in runner.obs.addressable_shards)
+    sharded = driver.run_online(program, runner)
+
+    init, run_interval = make_train(env, agent, regime)
+    plain = jax.jit(jax.vmap(init), compiler_options=FAST_COMPILE)(keys, hyper)
+    interval = jax.jit(jax.vmap(run_interval, in_axes=(0, None)), compiler_options=FAST_COMPILE)
+    metrics = jax.device_get(interval(plain, jnp.int32(0))[1])
+    one_device = driver.table([driver.interval_rows(regime.eval_interval, metrics)])
+    pd.to_pickle((sharded, one_device, shares, jax.local_device_count()), out)
+
+
+def test_two_devices_run_each_member_as_one_device_does(tmp_path):
+    """The sharded program mbgen runs by default on a multi-core CPU, in seconds: member i of
+    a run split over two devices is member i of one plain vmap (no member permuted, lost or
+    run twice across devices)."""
+    out = tmp_path / "quick.pkl"
+    flags = os.environ.get("XLA_FLAGS", "")
+    env = dict(os.environ, XLA_FLAGS=f"{flags} --xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu")
+    code = f"import test_sharding; test_sharding.quick_child({str(out)!r})"
+    subprocess.run([sys.executable, "-c", code], cwd=TESTS, env=env, check=True, timeout=300)
+    sharded, one_device, shares, devices = pd.read_pickle(out)
+    assert devices == 2 and shares == [2, 2]  # really split
+    assert one_device["td_loss"].nunique() == 4  # the members really differ
+    # As in the slow test above: the mean TD loss may differ in its last bits.
+    pd.testing.assert_frame_equal(
+        sharded.drop(columns="td_loss"), one_device.drop(columns="td_loss"), check_exact=True
+    )
+    np.testing.assert_allclose(sharded["td_loss"], one_device["td_loss"], rtol=1e-5)
+
+
 class FakeDevice:
     def __init__(self, platform):
         self.platform = platform
