@@ -1,7 +1,6 @@
 """The claim judges of experiments/analysis/claims.py on hand-made tables, one test per verdict."""
 
 import os
-import subprocess
 import sys
 
 import pandas as pd
@@ -74,7 +73,7 @@ def test_models_beat_er_at_the_hardest_level_pass_fail_and_not_run():
     overlapping = hard_cells("procmaze", "high_data", HIGH, MID, LOW) + hard_cells(
         "buttongrid", "high_data", HIGH, HIGH, LOW
     )
-    assert judge(stats(*overlapping))[0] == FAIL
+    assert judge(stats(*overlapping))[0] == TOO_SMALL  # the categorical latent not separated
     only_procmaze = stats(*hard_cells("procmaze", "high_data", HIGH, HIGH, LOW))
     verdict, measured = judge(only_procmaze)
     assert verdict == NOT_RUN and "buttongrid: not run" in measured.lower()
@@ -91,7 +90,10 @@ def test_the_gaussian_latent_is_generally_poor():
         ("buttongrid", "high_data", 2, "categorical_latent", HIGH),
     ]
     assert claims.gaussian_generally_poor(stats(*cells(LOW)))[0] == PASS
-    assert claims.gaussian_generally_poor(stats(*cells(HIGH)))[0] == FAIL  # 1 of 2: no majority
+    # Beaten at 1 of 2 levels, ahead at none: no majority either way.
+    assert claims.gaussian_generally_poor(stats(*cells(HIGH)))[0] == TOO_SMALL
+    verdict, shown = claims.gaussian_generally_poor(stats(*cells([20.0, 20.1, 19.9])))
+    assert (verdict, shown) == (FAIL, "Gaussian beaten at 1, ahead at 1, of 2 levels")
     lone = stats(("procmaze", "high_data", 3, "gaussian_latent", LOW))
     assert claims.gaussian_generally_poor(lone)[0] == NOT_RUN
 
@@ -107,8 +109,10 @@ def test_a_learned_model_beats_the_perfect_model_at_a_hard_panflute_level():
 
     verdict, measured = claims.learned_beats_perfect_on_hard_panflute(stats(*cells(LOW, HIGH)))
     assert verdict == PASS and "high_data 9" in measured
-    # Ahead only at the easy level: not the paper's claim.
-    assert claims.learned_beats_perfect_on_hard_panflute(stats(*cells(HIGH, LOW)))[0] == FAIL
+    # Ahead only at the easy level, not separated at the hard one: not the paper's claim.
+    assert claims.learned_beats_perfect_on_hard_panflute(stats(*cells(HIGH, LOW)))[0] == TOO_SMALL
+    below = stats(*cells(HIGH, [0.0, 0.1, -0.1]))  # the perfect model ahead at 9 pipes
+    assert claims.learned_beats_perfect_on_hard_panflute(below)[0] == FAIL
     lone = stats(("panflute", "high_data", 9, "simple_model", HIGH))
     assert claims.learned_beats_perfect_on_hard_panflute(lone)[0] == NOT_RUN
 
@@ -125,6 +129,7 @@ def test_ten_step_rollouts_beat_one_step_rollouts():
     verdict, measured = claims.ten_step_beats_one_step(stats(*cells(HIGH, LOW)))
     assert verdict == PASS and "ahead in 1" in measured and "of 2 cells" in measured
     assert claims.ten_step_beats_one_step(stats(*cells(LOW, HIGH)))[0] == FAIL
+    assert claims.ten_step_beats_one_step(stats(*cells(MID, HIGH)))[0] == TOO_SMALL  # 0 and 0
     only_ten = stats(("panflute", "high_data", 3, "simple_model", HIGH, 10))
     assert claims.ten_step_beats_one_step(only_ten)[0] == NOT_RUN
     assert claims.ten_step_beats_one_step(stats())[0] == NOT_RUN
@@ -150,11 +155,15 @@ def test_er_is_ahead_of_the_simple_model_on_opengrid():
             ("opengrid", "high_data", 4, "simple_model", LOW),
         ]
 
-    # Ahead at size 4 only (size 3 overlaps): one of two is no majority.
-    assert claims.er_ahead_on_opengrid(stats(*cells(HIGH))) == (FAIL, "ER ahead at 1 of 2 sizes")
+    # Ahead at size 4 only (size 3 overlaps): one of two is no majority, nor is none of two.
+    assert claims.er_ahead_on_opengrid(stats(*cells(HIGH))) == (
+        TOO_SMALL, "ER ahead at 1, the simple model at 0, of 2 sizes")
     three = [*cells(HIGH), ("opengrid", "low_data", 3, "er", HIGH)]
     three.append(("opengrid", "low_data", 3, "simple_model", LOW))
-    assert claims.er_ahead_on_opengrid(stats(*three)) == (PASS, "ER ahead at 2 of 3 sizes")
+    assert claims.er_ahead_on_opengrid(stats(*three)) == (
+        PASS, "ER ahead at 2, the simple model at 0, of 3 sizes")
+    behind = stats(*cells([0.0, 0.1, -0.1]))  # the simple model ahead at size 4
+    assert claims.er_ahead_on_opengrid(behind)[0] == FAIL
     assert claims.er_ahead_on_opengrid(stats(("opengrid", "high_data", 3, "er", HIGH)))[0] == (
         NOT_RUN
     )
@@ -196,6 +205,18 @@ def bins(n, **predicted) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reversed_smoothing(table: pd.DataFrame) -> pd.DataFrame:
+    """The bins of n-1 and 0 active ends swapped (rewards) and the two agents' probabilities
+    swapped: less predicted where the claims say more."""
+    n = int(table["num_pipes"].iloc[0])
+    swap = {n - 1: 0, 0: n - 1}
+    rewards = table["quantity"] == "reward"
+    ends = table["active_ends"].where(~rewards, table["active_ends"].map(swap))
+    agents = table["agent"].where(rewards, table["agent"].map(
+        {"simple_model": "gaussian_latent", "gaussian_latent": "simple_model"}))
+    return table.assign(active_ends=ends, agent=agents)
+
+
 def test_smoothed_reward_and_dynamics_are_judged_against_the_empty_bins():
     smooth = [0.30, 0.32, 0.31]
     flat = [0.01, -0.01, 0.0]
@@ -208,9 +229,13 @@ def test_smoothed_reward_and_dynamics_are_judged_against_the_empty_bins():
     )  # fmt: skip
     assert claims.smoothed_reward(table)[0] == PASS
     assert claims.gaussian_smooths_dynamics(table)[0] == PASS
+    # As sharp as the truth: 0 at n-1 ends, not separated from the bin of none nor from 0.
     sharp = table.assign(predicted=table["predicted"].where(table["active_ends"] == 0, 0.0))
-    assert claims.smoothed_reward(sharp)[0] == FAIL
-    assert claims.gaussian_smooths_dynamics(sharp)[0] == FAIL
+    assert claims.smoothed_reward(sharp)[0] == TOO_SMALL
+    assert claims.gaussian_smooths_dynamics(sharp)[0] == TOO_SMALL
+    backwards = reversed_smoothing(table)
+    assert claims.smoothed_reward(backwards)[0] == FAIL
+    assert claims.gaussian_smooths_dynamics(backwards)[0] == FAIL
     only_simple = table[table["agent"] == "simple_model"]
     assert claims.smoothed_reward(only_simple)[0] == NOT_RUN
     assert claims.smoothed_reward(pd.DataFrame())[0] == NOT_RUN
@@ -232,13 +257,14 @@ def test_the_intermediate_model_optimum_counts_never_as_the_budget():
     middle = frozen({1000: [nan, 9000, nan], 5000: [3000, 3500, 4000], 20000: [8000, nan, 9000]},
                     predicted)  # fmt: skip
     assert claims.intermediate_model_best(middle, budget=10_000)[0] == PASS
-    # Lowest in the middle but not separated from the last frozen step: not established.
+    # Lowest in the middle but not separated from the last frozen step: too small to tell.
     close = frozen({1000: [nan, 9000, nan], 5000: [3000, 3500, 4000], 20000: [3000, 6000, 5000]},
                    predicted)  # fmt: skip
-    assert claims.intermediate_model_best(close, budget=10_000)[0] == FAIL
+    assert claims.intermediate_model_best(close, budget=10_000)[0] == TOO_SMALL
     assert claims.smoothing_decreases(middle, ends=6)[0] == PASS
     # Never reaching counts as the budget: 1000's mean is (10k + 9k + 10k) / 3, the worst.
-    early = frozen({1000: [1000, 2000, 1500], 5000: [3000, 4000, 5000], 20000: [nan] * 3},
+    # The first frozen step is ahead of the intermediate one (3,100 ± 248): FAIL.
+    early = frozen({1000: [1000, 2000, 1500], 5000: [3000, 3100, 3200], 20000: [nan] * 3},
                    predicted)  # fmt: skip
     verdict, shown = claims.intermediate_model_best(early, budget=10_000)
     assert verdict == FAIL and "20,000: 10,000 ± 0 (3 never)" in shown
@@ -255,26 +281,36 @@ def test_a_tree_of_several_scales_is_judged_on_the_largest():
     assert set(claims.largest_scale(both)["scale"]) == {"paper"}
 
 
-def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path):
+def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path, monkeypatch, capsys):
     verdicts = [claims.Verdict("x beats y", "Figure 3", "cpu", "a | b", PASS)]
-    text = claims.markdown(verdicts, {"fig3": "results/fig3/"})
+    text = claims.markdown(verdicts, ["`fig3.csv`: runs by `mbgen`"])
     assert claims.RULE in text and "| x beats y | Figure 3 | cpu | a / b | PASS |" in text
+    assert all(f"- **{kind}**: " in text for kind in claims.VERDICTS)
+    assert "**1 claims:** PASS 1, FAIL 0, TOO SMALL TO TELL 0, NOT RUN 0, NOT JUDGED 0." in text
 
-    empty = tmp_path / "results"
+    empty, out = tmp_path / "results", tmp_path / "claims.md"
     empty.mkdir()
-    here = {**os.environ, "PYTHONPATH": os.getcwd()}  # this checkout's code, not an installed one
-    done = subprocess.run(
-        [sys.executable, "scripts/claims_report.py", "--root", str(empty)],
-        capture_output=True, text=True, env=here,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    report = (empty / "claims.md").read_text()
-    assert report.count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 46
-    bad = subprocess.run(
-        [sys.executable, "scripts/claims_report.py", "--root", str(tmp_path / "none")],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert bad.returncode == 2 and bad.stderr.startswith("error: --root")
+    assert report_main(monkeypatch, "--runs", str(empty), "--out", str(out)) == 0
+    assert out.read_text().count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 46
+    for bad in (["--runs", str(tmp_path / "none"), "--out", str(out)],  # no such tree
+                ["--runs", str(empty)],  # local runs never go over the committed report
+                ["--records", str(tmp_path / "none")]):  # fmt: skip
+        assert report_main(monkeypatch, *bad) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error: --") and error.count("\n") == 1, bad
+
+
+def report_main(monkeypatch, *args) -> int:
+    """scripts/claims_report.py's exit status with these arguments, in this process."""
+    sys.path.insert(0, "scripts")
+    import claims_report
+
+    monkeypatch.setattr(sys, "argv", ["claims_report.py", *args])
+    try:
+        claims_report.main()
+    except SystemExit as done:
+        return done.code
+    return 0
 
 
 def test_the_report_reads_figure1_from_the_run_without_hyperparameter_overrides(tmp_path):
@@ -355,7 +391,7 @@ def gaussian_cases():
             ("buttongrid", "high_data", 2, "categorical_latent", HIGH),
         ]
 
-    return stats(*cells(LOW)), stats(*cells(HIGH))
+    return stats(*cells(LOW)), stats(*cells([20.0, 20.1, 19.9]))
 
 
 def panflute_cases():
@@ -363,7 +399,7 @@ def panflute_cases():
         return [("panflute", "low_data", 8, "perfect_model", LOW),
                 ("panflute", "low_data", 8, "simple_model", simple)]  # fmt: skip
 
-    return stats(*cells(HIGH)), stats(*cells(LOW))
+    return stats(*cells(HIGH)), stats(*cells([0.0, 0.1, -0.1]))
 
 
 def rollout_cases():
@@ -371,7 +407,7 @@ def rollout_cases():
         return [("buttongrid", "low_data", 2, "simple_model", ten, 10),
                 ("buttongrid", "low_data", 2, "simple_model", one, 1)]  # fmt: skip
 
-    return stats(*cells(HIGH, LOW)), stats(*cells(MID, HIGH))
+    return stats(*cells(HIGH, LOW)), stats(*cells(LOW, HIGH))
 
 
 def opengrid_cases():
@@ -379,7 +415,7 @@ def opengrid_cases():
         return [("opengrid", "low_data", 5, "er", er),
                 ("opengrid", "low_data", 5, "simple_model", MID)]  # fmt: skip
 
-    return stats(*cells([20.0, 20.1, 19.9])), stats(*cells(HIGH))
+    return stats(*cells([20.0, 20.1, 19.9])), stats(*cells([-20.0, -20.1, -19.9]))
 
 
 def smoothing_cases():
@@ -390,9 +426,8 @@ def smoothing_cases():
         gaussian_latent__all_ends_next__8=[0.2, 0.25, 0.22],
         simple_model__all_ends_next__8=[0.01, 0.02, 0.015],
     ).assign(scale="cpu")  # fmt: skip
-    # Every model as sharp as the truth: 0 below all ends active, so nothing is smoothed.
-    sharp = table.assign(predicted=0.0)
-    return table, sharp
+    # Less predicted reward at n-1 ends than at none, and the Gaussian below the simple model.
+    return table, reversed_smoothing(table)
 
 
 def frozen_cases():

@@ -1,11 +1,11 @@
 """The paper's claims as data (CLAIMS, at the end): each claim's text, where the paper makes
 it, which results it reads and its judge, a small pure function from that table to a verdict.
-A new experiment adds its claims there; scripts/claims_report.py finds the tables and writes
-the report.
+A new experiment adds its claims there, and its committed record (results/summaries/) to
+RECORDS; scripts/claims_report.py reads the records and writes the report.
 
-A claim is PASS or FAIL when every run it needs exists, NOT RUN when some are missing (FAIL
-as soon as a part that did run fails), NOT JUDGED when the paper's text states no testable
-outcome (the numbers are shown).
+Every judge speaks one vocabulary (RULE, VERDICTS): PASS, FAIL, TOO SMALL TO TELL where the
+seeds cannot separate the two sides, NOT RUN where a record it needs is missing (FAIL as soon
+as a part that did run fails), NOT JUDGED where the source states no testable outcome.
 """
 
 import math
@@ -20,11 +20,28 @@ from experiments.results import mean_ci
 PASS, FAIL, NOT_RUN, NOT_JUDGED = "PASS", "FAIL", "NOT RUN", "NOT JUDGED"
 TOO_SMALL = "TOO SMALL TO TELL"  # a comparison the rule cannot separate either way (issue 13)
 RULE = (
-    "A beats B when their 95% Student-t confidence intervals over seeds of final performance "
-    "(the mean greedy score over the last 10% of evaluations; a diverged seed counts with its "
-    "greedy play's score) do not overlap and A's is higher; an interval needs two seeds, so "
-    "a cell with fewer never beats."
+    "A is ahead of B when their 95% Student-t confidence intervals over seeds do not overlap "
+    "and A's is higher (for step counts: lower). An online run's value is its final "
+    "performance, the mean greedy score over the last 10% of evaluations; a seed whose "
+    "parameters diverged counts with what its greedy play scores. An interval needs two "
+    "seeds, so a cell with fewer is never ahead."
 )
+VERDICTS = {  # when a claim gets each verdict: the report states them once, at its top
+    PASS: "the claim's side is ahead where the claim needs it: at each cell it names, at one "
+    "cell at least (\"at some level\"), at more than half of the cells (\"at most levels\") "
+    "or at more cells than the other side (\"generally\"). A Figure 1 claim passes when every "
+    "agent's outcome is the predicted one (an agent succeeds when in no evaluation cell most "
+    "seeds pick a wrong greedy action).",
+    FAIL: "the other side is ahead where the claim needs its own: at a cell the claim names, "
+    "or, for a claim about some or most cells, at least as often as the claim's side; or a "
+    "Figure 1 outcome is not the predicted one.",
+    TOO_SMALL: "neither: where the claim needs a separation the intervals overlap, so these "
+    "seeds and steps cannot tell the two sides apart. The paper's claims and the newer ones "
+    "are judged alike.",
+    NOT_RUN: "a record the claim needs is not committed, or holds no cell the claim is about; "
+    "the row names the command that makes it.",
+    NOT_JUDGED: "the source states no testable outcome; the measured numbers are shown.",
+}
 SCALES = ("paper", "cpu")  # a tree holding runs of several scales is judged on the largest
 NAMES = {
     "er": "ER",
@@ -39,7 +56,7 @@ NAMES = {
     "opengrid": "OpenGrid",
 }
 
-# Figure 1 (SPEC section 1): does the agent succeed at this coverage level of the offline
+# Figure 1 (paper section 2): does the agent succeed at this coverage level of the offline
 # grid world?
 PAPER_PREDICTION = {
     ("dqn", "all_evaluation"): True,
@@ -99,6 +116,11 @@ def versus(a, b) -> str:
     return "ahead" if beats(a, b) else ("behind" if beats(b, a) else "too small to tell")
 
 
+def judged(a, b) -> str:
+    """The claim "a beats b" by the rule: PASS, FAIL or TOO SMALL TO TELL."""
+    return {"ahead": PASS, "behind": FAIL}.get(versus(a, b), TOO_SMALL)
+
+
 def _row(stats: pd.DataFrame, **where):
     mask = pd.Series(True, index=stats.index)
     for column, value in where.items():
@@ -124,10 +146,23 @@ def common_levels(stats: pd.DataFrame, env: str, regime: str, agents) -> list:
     return sorted(set.intersection(*sets)) if sets else []
 
 
-def _combine(parts: list[bool], missing: list[str]) -> str:
-    if not all(parts):
+def _combine(parts: list[str], missing: list[str]) -> str:
+    """A claim about every part (verdicts): FAIL as soon as one part fails, NOT RUN where a
+    part is missing, PASS where all pass, else TOO SMALL TO TELL."""
+    if FAIL in parts:
         return FAIL
-    return NOT_RUN if missing or not parts else PASS
+    if missing or not parts:
+        return NOT_RUN
+    return PASS if set(parts) == {PASS} else TOO_SMALL
+
+
+def _counted(ahead: int, behind: int, total: int, most: bool = True) -> str:
+    """A claim about most of `total` cells: PASS where its side is ahead at more than half
+    of them (with `most` false, "generally": at more cells than the other side is), FAIL
+    where the other side is ahead at as many cells or more, else TOO SMALL TO TELL."""
+    if (2 * ahead > total) if most else ahead > behind:
+        return PASS
+    return FAIL if behind and behind >= ahead else TOO_SMALL
 
 
 def beat_at_hardest(stats, envs, regime, winners, loser) -> tuple[str, str]:
@@ -143,7 +178,7 @@ def beat_at_hardest(stats, envs, regime, winners, loser) -> tuple[str, str]:
         lose = _row(stats, agent=loser, **at)
         for winner in winners:
             win = _row(stats, agent=winner, **at)
-            parts.append(beats(win, lose))
+            parts.append(judged(win, lose))
             shown.append(f"{NAMES[env]} {levels[-1]}: {_show(win)} vs {_show(lose)}")
     shown += [f"{env}: not run" for env in missing]
     return _combine(parts, missing), "; ".join(shown)
@@ -151,8 +186,9 @@ def beat_at_hardest(stats, envs, regime, winners, loser) -> tuple[str, str]:
 
 def gaussian_generally_poor(stats, envs=("procmaze", "buttongrid"), regime="high_data"):
     """The Gaussian latent is beaten by the simple model or the categorical latent at most
-    (more than half) of the levels of `envs` run."""
-    beaten = total = 0
+    (more than half) of the levels of `envs` run; ahead of every rival run beside it, it
+    counts against the claim."""
+    beaten = ahead = total = 0
     for env in envs:
         for size in common_levels(stats, env, regime, ["gaussian_latent"]):
             at = dict(env=env, regime=regime, complexity=size)
@@ -162,10 +198,11 @@ def gaussian_generally_poor(stats, envs=("procmaze", "buttongrid"), regime="high
                 continue
             total += 1
             beaten += any(beats(r, gaussian) for r in rivals)
+            ahead += all(beats(gaussian, r) for r in rivals if r is not None)
     if not total:
         return NOT_RUN, "no Gaussian latent runs beside the simple or categorical model"
-    verdict = PASS if 2 * beaten > total else FAIL
-    return verdict, f"Gaussian beaten at {beaten} of {total} levels"
+    shown = f"Gaussian beaten at {beaten}, ahead at {ahead}, of {total} levels"
+    return _counted(beaten, ahead, total), shown
 
 
 # The paper sees learned models ahead of the perfect model only "in some of the harder problem
@@ -175,8 +212,9 @@ HARD_PANFLUTE = 7
 
 def learned_beats_perfect_on_hard_panflute(stats) -> tuple[str, str]:
     """The simple model or the Gaussian latent beats the perfect model at some PanFlute level
-    of at least 7 pipes, in either regime."""
-    found, total = [], 0
+    of at least 7 pipes, in either regime (FAIL where the perfect model is ahead of one and
+    no learned model is ahead anywhere)."""
+    found, total, behind = [], 0, False
     for regime in sorted(set(stats["regime"])):
         levels = [
             size
@@ -193,6 +231,7 @@ def learned_beats_perfect_on_hard_panflute(stats) -> tuple[str, str]:
             perfect = _row(stats, agent="perfect_model", **at)
             for agent in ("simple_model", "gaussian_latent"):
                 row = _row(stats, agent=agent, **at)
+                behind = behind or beats(perfect, row)
                 if beats(row, perfect):
                     found.append(f"{regime} {size}: {_show(row)} vs {_show(perfect)}")
     if not total:
@@ -202,12 +241,13 @@ def learned_beats_perfect_on_hard_panflute(stats) -> tuple[str, str]:
         )
     if found:
         return PASS, "; ".join(found)
-    return FAIL, f"no learned model ahead of the perfect model at the {total} hard levels run"
+    shown = f"no learned model ahead of the perfect model at the {total} hard levels run"
+    return (FAIL if behind else TOO_SMALL), shown
 
 
 def ten_step_beats_one_step(stats: pd.DataFrame) -> tuple[str, str]:
     """Over the (agent, env, level, regime) cells run with both rollout lengths, 10-step
-    rollouts win (by the rule) in more cells than 1-step rollouts do."""
+    rollouts are ahead (by the rule) in more cells than 1-step rollouts are."""
     length = "agent.rollout_length"
     keys = ["agent", "env", "regime", "complexity"]
     ten_wins = one_wins = total = 0
@@ -220,7 +260,7 @@ def ten_step_beats_one_step(stats: pd.DataFrame) -> tuple[str, str]:
         one_wins += beats(one, ten)
     if not total:
         return NOT_RUN, "no cell run with both rollout lengths"
-    verdict = PASS if ten_wins > one_wins else FAIL
+    verdict = _counted(ten_wins, one_wins, total, most=False)
     return verdict, f"10-step ahead in {ten_wins}, 1-step ahead in {one_wins}, of {total} cells"
 
 
@@ -240,15 +280,18 @@ def shown_at_hardest(stats: pd.DataFrame) -> tuple[str, str]:
 def er_ahead_on_opengrid(stats: pd.DataFrame) -> tuple[str, str]:
     """ER beats the simple model at most (more than half) of the OpenGrid (size, regime)
     cells run."""
-    wins = total = 0
+    wins = losses = total = 0
     for regime in sorted(set(stats["regime"])):
         for size in common_levels(stats, "opengrid", regime, ["er", "simple_model"]):
             at = dict(env="opengrid", regime=regime, complexity=size)
+            er, simple = _row(stats, agent="er", **at), _row(stats, agent="simple_model", **at)
             total += 1
-            wins += beats(_row(stats, agent="er", **at), _row(stats, agent="simple_model", **at))
+            wins += beats(er, simple)
+            losses += beats(simple, er)
     if not total:
         return NOT_RUN, "no OpenGrid runs of ER beside the simple model"
-    return (PASS if 2 * wins > total else FAIL), f"ER ahead at {wins} of {total} sizes"
+    shown = f"ER ahead at {wins}, the simple model at {losses}, of {total} sizes"
+    return _counted(wins, losses, total), shown
 
 
 def _bin_stats(bins: pd.DataFrame, agent: str, quantity: str, ends: int):
@@ -275,7 +318,7 @@ def smoothed_reward(bins: pd.DataFrame, agents=("simple_model", "gaussian_latent
             missing.append(NAMES.get(agent, agent))
             continue
         zero = {"mean": 0.0, "ci95": 0.0}
-        parts.append(beats(near, none) and beats(near, zero))
+        parts.append(_combine([judged(near, none), judged(near, zero)], []))
         shown.append(
             f"{NAMES[agent]}: {n - 1} ends {near['mean']:.3g} ± {near['ci95']:.2g}, "
             f"0 ends {none['mean']:.3g} ± {none['ci95']:.2g}"
@@ -295,14 +338,14 @@ def gaussian_smooths_dynamics(bins: pd.DataFrame):
     if gaussian is None or simple is None:
         return NOT_RUN, "needs both the Gaussian latent and the simple model"
     shown = f"P(all next) at {n - 1} ends next: {_show(gaussian)} vs {_show(simple)}"
-    return (PASS if beats(gaussian, simple) else FAIL), shown
+    return judged(gaussian, simple), shown
 
 
 def intermediate_model_best(frozen: pd.DataFrame, budget: int | None = None):
     """Figure 4 right: the steps a fresh Q-network needs to reach near-optimal (a seed that
-    never does counts as the budget, by default the table's) are fewest for a model frozen
-    at an intermediate step, and that step beats both the first and the last frozen step by
-    the rule."""
+    never does counts as the budget, by default the table's) are fewer, by the rule, for
+    the best model frozen at an intermediate step than for the first and the last frozen
+    step (FAIL where the first or the last is ahead of it)."""
     if frozen.empty:
         return NOT_RUN, "no frozen-model runs (scripts/figure4.py frozen)"
     budget = int(frozen["budget"].iloc[0]) if budget is None else budget
@@ -319,12 +362,10 @@ def intermediate_model_best(frozen: pd.DataFrame, budget: int | None = None):
     order = sorted(rows)
     if len(order) < 3:
         return NOT_RUN, f"needs three or more frozen steps; {shown}"
-    best = min(order, key=lambda k: rows[k]["mean"])
-    first, last = rows[order[0]], rows[order[-1]]
-    # Fewer steps is better: the best beats an end when its interval lies below the end's.
-    below = [beats(_negated(rows[best]), _negated(end)) for end in (first, last)]
-    verdict = PASS if best not in (order[0], order[-1]) and all(below) else FAIL
-    return verdict, f"steps to near-optimal by frozen step: {shown}"
+    best = min(order[1:-1], key=lambda k: rows[k]["mean"])
+    # Fewer steps is better: the best is ahead of an end when its interval lies below.
+    parts = [judged(_negated(rows[best]), _negated(rows[end])) for end in (order[0], order[-1])]
+    return _combine(parts, []), f"steps to near-optimal by frozen step: {shown}"
 
 
 def _negated(row: dict) -> dict:
@@ -349,7 +390,7 @@ def smoothing_decreases(frozen: pd.DataFrame, ends: int | None = None):
         f"predicted reward at {ends} ends: frozen at {int(steps[0]):,} {first['mean']:.3g} ± "
         f"{first['ci95']:.2g}, at {int(steps[-1]):,} {last['mean']:.3g} ± {last['ci95']:.2g}"
     )
-    return (PASS if beats(first, last) else FAIL), shown
+    return judged(first, last), shown
 
 
 def figure1_prediction(
@@ -366,7 +407,7 @@ def figure1_prediction(
         if row is None:
             missing.append(agent)
             continue
-        parts.append(bool(row["succeeded"]) == succeeds)
+        parts.append(PASS if bool(row["succeeded"]) == succeeds else FAIL)
         worst = f" (worst cell {row['worst_fraction_optimal']:.0%} optimal)"
         shown.append(f"{agent} {'succeeds' if row['succeeded'] else 'fails'}{worst}")
     shown += [f"{agent}: not run" for agent in missing]
@@ -390,12 +431,22 @@ def ahead_at_some_level(stats, env: str, winner: str, loser: str, regime="high_d
     return (PASS if won else FAIL if lost else TOO_SMALL), "; ".join(shown)
 
 
-def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
-    """The report: the rule, one table row per claim, where each source was read from."""
+def markdown(verdicts: list[Verdict], sources: list[str]) -> str:
+    """The report: the rule and the verdicts once, their counts, one row per claim, and
+    where each record came from (`sources`, one line each)."""
+    counts = pd.Series([v.verdict for v in verdicts], dtype=str).value_counts()
     lines = [
-        "# The paper's claims, measured",
+        "# The claims, measured",
+        "",
+        "Made by `python scripts/claims_report.py` from the records committed in "
+        "results/summaries/; a test fails where this page differs from what they give.",
         "",
         f"**Rule.** {RULE}",
+        "",
+        *[f"- **{kind}**: {meaning}" for kind, meaning in VERDICTS.items()],
+        "",
+        f"**{len(verdicts)} claims:** " + ", ".join(f"{k} {counts.get(k, 0)}" for k in VERDICTS)
+        + ".",
         "",
         "| claim | source | scale | measured | verdict |",
         "|---|---|---|---|---|",
@@ -404,10 +455,7 @@ def markdown(verdicts: list[Verdict], sources: dict[str, str]) -> str:
         cells = [c.replace("|", "/") for c in v]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "**Read from.**", ""]
-    lines += [f"- {name}: {where}" for name, where in sources.items()]
-    counts = pd.Series([v.verdict for v in verdicts]).value_counts()
-    kinds = (PASS, FAIL, NOT_RUN, NOT_JUDGED, TOO_SMALL)
-    lines += ["", ", ".join(f"{k}: {counts.get(k, 0)}" for k in kinds)]
+    lines += [f"- {source}" for source in sources]
     return "\n".join(lines) + "\n"
 
 
@@ -715,7 +763,7 @@ CLAIMS = (
     Claim(
         "GPS bits (a): DQN on the Path-to-Goal data finds more of the evaluation cells' optimal "
         "moves with GPS bits than without (networks)",
-        "Gelada and Buckman; issue 13",
+        "Gelada and Buckman",
         PARADIGMS,
         partial(paradigm_better, better=("network_gps", "dqn", "path_to_goal"),
                 worse=("network", "dqn", "path_to_goal"),
@@ -724,7 +772,7 @@ CLAIMS = (
     Claim(
         "Distractor bits (b): an 8-bit counter in the observation costs the 10-step model agent "
         "Path-to-Goal generalization (networks; 8 iid bits as the control)",
-        "Gelada and Buckman; issue 13",
+        "Gelada and Buckman",
         PARADIGMS,
         partial(paradigm_better, better=("network", "model_10step", "path_to_goal"),
                 worse=("network_counter8", "model_10step", "path_to_goal"),
@@ -733,14 +781,14 @@ CLAIMS = (
     Claim(
         "Equivalence (c): with tabular learners the model agents' advantage over DQN on "
         "Path-to-Goal and Single-Cell disappears",
-        "Parr 2008 via Gelada and Buckman; issue 13",
+        "Parr 2008 via Gelada and Buckman",
         PARADIGMS,
         partial(advantage_disappears, learner="tabular"),
     ),
     Claim(
         "Equivalence (c): with linear learners the model agents' advantage over DQN on "
         "Path-to-Goal and Single-Cell disappears",
-        "Parr 2008 via Gelada and Buckman; issue 13",
+        "Parr 2008 via Gelada and Buckman",
         PARADIGMS,
         partial(advantage_disappears, learner="linear"),
     ),
@@ -791,7 +839,7 @@ CLAIMS = CLAIMS + (
         "Search control: with the first action replayed (Dyna-Q's 'an action previously "
         "taken in it'), the 1-step model fails on Path-to-Goal as DQN does: its advantage "
         "was imagining untaken actions",
-        "issue 14; Sutton & Barto 8.2",
+        "Sutton & Barto 8.2",
         DYNA_OFFLINE,
         partial(figure1_prediction, coverage="path_to_goal",
                 predicted={"model_1step_replayed": False}),
@@ -799,7 +847,7 @@ CLAIMS = CLAIMS + (
     Claim(
         "Search control: with replayed first actions both model agents still succeed on "
         "All-Evaluation (the data covers every action there)",
-        "issue 14",
+        "the Dyna design study",
         DYNA_OFFLINE,
         partial(figure1_prediction, coverage="all_evaluation",
                 predicted={"model_1step_replayed": True, "model_10step_replayed": True}),
@@ -808,7 +856,7 @@ CLAIMS = CLAIMS + (
         "Search control on Single-Cell: with a replayed first action the 10-step model still "
         "succeeds (its later imagined actions are the policy's) and the 1-step model fails, "
         "as with the policy's first action in Figure 1",
-        "issue 14",
+        "the Dyna design study",
         DYNA_OFFLINE,
         partial(figure1_prediction, coverage="single_cell",
                 predicted={"model_1step_replayed": False, "model_10step_replayed": True}),
@@ -816,55 +864,55 @@ CLAIMS = CLAIMS + (
     Claim(
         "Search control online: the simple model choosing its first imagined action by the "
         "policy is ahead of the same model replaying the taken action",
-        "issue 14; Sutton & Barto 8.2",
+        "Sutton & Barto 8.2",
         DYNA_DESIGN,
         partial(arm_beats, winner="simple", loser="simple_replayed"),
     ),
     Claim(
         "A mean (expectation) model hurts where dynamics are stochastic: on PanFlute "
         "(spontaneous events) the sample model is ahead of the one rolling out bit means",
-        "issue 14; Sutton & Barto 8.5",
+        "Sutton & Barto 8.5",
         DYNA_DESIGN,
         partial(arm_beats, winner="simple", loser="simple_mean"),
     ),
     Claim(
         "Expected backups: averaging the target over 4 sampled next observations is ahead "
         "of one sample where dynamics are stochastic",
-        "issue 14; Sutton & Barto 8.5",
+        "Sutton & Barto 8.5",
         DYNA_DESIGN,
         partial(arm_beats, winner="simple_expected", loser="simple"),
     ),
     Claim(
         "A mean model hurts where dynamics are stochastic, with 10-step rollouts: on PanFlute "
         "and ButtonGrid the sample model is ahead of the one rolling out bit means",
-        "issue 14; Sutton & Barto 8.5",
+        "Sutton & Barto 8.5",
         DYNA_EXPECTATION,
         partial(arm_beats, winner="simple", loser="simple_mean", envs=STOCHASTIC),
     ),
     Claim(
         "A mean model hurts where dynamics are stochastic, with 1-step rollouts: on PanFlute "
         "and ButtonGrid the 1-step sample model is ahead of the 1-step mean model",
-        "issue 14; Sutton & Barto 8.5",
+        "Sutton & Barto 8.5",
         DYNA_EXPECTATION,
         partial(arm_beats, winner="simple_1step", loser="simple_mean_1step", envs=STOCHASTIC),
     ),
     Claim(
         "Expected backups with 1-step rollouts: on PanFlute and ButtonGrid averaging the "
         "target over 4 sampled next observations is ahead of one sample",
-        "issue 14; Sutton & Barto 8.5",
+        "Sutton & Barto 8.5",
         DYNA_EXPECTATION,
         partial(arm_beats, winner="simple_expected_1step", loser="simple_1step", envs=STOCHASTIC),
     ),
     Claim(
         "Prioritized replay (alpha 0.6, beta 0.4) is ahead of uniform replay for ER",
-        "issue 14; Schaul et al. 2016",
+        "Schaul et al. 2016",
         DYNA_DESIGN,
         partial(arm_beats, winner="er_prioritized", loser="er"),
     ),
     Claim(
         "Prioritized sweeping: prioritized rollout starts are ahead of uniform ones for the "
         "simple model",
-        "issue 14; Sutton & Barto 8.4",
+        "Sutton & Barto 8.4",
         DYNA_DESIGN,
         partial(arm_beats, winner="simple_prioritized", loser="simple"),
     ),
@@ -986,28 +1034,28 @@ CLAIMS = CLAIMS + (
     Claim(
         "GPS bits (a), online: the simple model's lead over ER on plain ProcMaze is gone with "
         "GPS bits (ER matches or beats it)",
-        "Gelada and Buckman; issue 13",
+        "Gelada and Buckman",
         PARADIGMS_ONLINE,
         partial(lead_vanishes, agent="simple_model", maze="gps"),
     ),
     Claim(
         "Distractors (b), online: the simple model's lead over ER on plain ProcMaze is gone "
         "with a 16-bit counter in the observation (16 iid bits: the control)",
-        "Gelada and Buckman; issue 13",
+        "Gelada and Buckman",
         PARADIGMS_ONLINE,
         partial(lead_vanishes, agent="simple_model", maze="counter16", control="iid16"),
     ),
     Claim(
         "Distractors (b), online: with a 16-bit counter, a model of what matters only "
         "(deepmdp) is ahead of the simple model",
-        "Gelada and Buckman; issue 13",
+        "Gelada and Buckman",
         PARADIGMS_ONLINE,
         partial(ahead_on_maze, maze="counter16", winner="deepmdp", loser="simple_model"),
     ),
     Claim(
         "Distractors (b), offline: with an 8-bit counter, the DeepMDP's 10-step rollouts find "
         "more Path-to-Goal optimal moves than the simple model's (networks)",
-        "Gelada and Buckman; issue 13",
+        "Gelada and Buckman",
         PARADIGMS,
         partial(paradigm_better, better=("network_counter8", "deepmdp_10step", "path_to_goal"),
                 worse=("network_counter8", "model_10step", "path_to_goal"),
@@ -1024,14 +1072,14 @@ CLAIMS = CLAIMS + (
         "Beyond the paper (Gelada and Buckman): where every observation bit matters (PanFlute), "
         "a DeepMDP needs more data than a model of the observations: the simple model beats "
         "deepmdp at some PanFlute level",
-        "issue 13",
+        "Gelada et al. 2019 (DeepMDP)",
         Runs("deepmdp_check"),
         partial(ahead_at_some_level, env="panflute", winner="simple_model", loser="deepmdp"),
     ),
     Claim(
         "Beyond the paper: the DeepMDP keeps a learned model's lead over ER: deepmdp beats ER "
         "at some PanFlute level",
-        "issue 13",
+        "Gelada et al. 2019 (DeepMDP)",
         Runs("deepmdp_check"),
         partial(ahead_at_some_level, env="panflute", winner="deepmdp", loser="er"),
     ),
@@ -1120,29 +1168,80 @@ CLAIMS = CLAIMS + (
         "The public code's observation after a terminal step (fidelity=authors: the first "
         "stored transition of an episode starts in the old maze) changes ER's final score on "
         "ProcMaze",
-        "issue 11",
+        "the fidelity study",
         FIDELITY,
         partial(setting_changes, agent="er", env="procmaze"),
     ),
     Claim(
         "The public code's observation after a terminal step changes the simple model's final "
         "score on ProcMaze",
-        "issue 11",
+        "the fidelity study",
         FIDELITY,
         partial(setting_changes, agent="simple_model", env="procmaze"),
     ),
     Claim(
         "The public code's bit sampling (fidelity=authors: P(on) = clip(logit, 0, 1)) changes "
         "the simple model's final score on PanFlute",
-        "issue 11",
+        "the fidelity study",
         FIDELITY,
         partial(setting_changes, agent="simple_model", env="panflute"),
     ),
     Claim(
         "The paper's 'learned beats perfect' on PanFlute 7+ holds under both settings: the "
         "simple model beats the perfect model with fidelity=fixed and with fidelity=authors",
-        "section 5 (Figure 3); issue 11",
+        "section 5 (Figure 3)",
         FIDELITY,
         learned_beats_perfect_in_both,
     ),
 )
+
+
+# ----------------------------------------------------------------------------- the records
+# Each table a claim reads, as committed in results/summaries/<name>.csv (made by
+# `python scripts/readme_tables.py summarize <name> results/<tree>`), with the command that
+# makes its runs and the docs page that shows its figure (relative to docs/).
+
+
+class Record(NamedTuple):
+    name: str  # results/summaries/<name>.csv
+    runs: str  # the command that makes its runs
+    page: str  # the page of docs/ that shows its figure
+
+
+def _record(name: str, runs: str, page: str) -> Record:
+    return Record(name, f"mbgen {runs}", page)
+
+
+RECORDS = {
+    FIG1: _record("fig1", "experiment=fig1", "figures/figure1.md"),
+    FIG3: _record("fig3", "-m experiment=fig3 scale=paper regime=high_data,low_data",
+                  "figures/figure3.md"),
+    Runs("ablation_rollout", extra=("agent.rollout_length",)): _record(
+        "ablation_rollout", "-m experiment=ablation_rollout", "figures/appendix-i.md"),
+    Runs("ablation_spontaneous"): _record(
+        "ablation_spontaneous", "-m experiment=ablation_spontaneous", "figures/appendix-i.md"),
+    Runs("appendix_c"): _record("appendix_c", "-m experiment=appendix_c",
+                                "figures/appendix-c.md"),
+    SMOOTHING: _record("fig4_left", "-m experiment=fig4_smoothing", "figures/figure4-left.md"),
+    FROZEN: _record("fig4_right", "experiment=fig4_source && mbgen -m experiment=fig4_frozen",
+                    "figures/figure4-right.md"),
+    PARADIGMS: _record("paradigms", "-m experiment=paradigms", "studies/paradigms.md"),
+    PARADIGMS_ONLINE: _record("paradigms_online", "-m experiment=paradigms_online",
+                              "studies/paradigms.md"),
+    DYNA_DESIGN: _record("dyna_design", "-m experiment=dyna_design", "studies/dyna-design.md"),
+    DYNA_OFFLINE: _record(
+        "dyna_design_offline", "experiment=fig1 'offline.agents=[model_1step_replayed,"
+        "model_10step_replayed]' results_root=results/dyna_design_offline",
+        "studies/dyna-design.md"),
+    DYNA_EXPECTATION: _record("dyna_expectation", "-m experiment=dyna_expectation",
+                              "studies/dyna-design.md"),
+    FAMILIES: _record("model_families", "-m experiment=model_families",
+                      "studies/model-families.md"),
+    FAMILY_ACCURACY: _record("model_families_accuracy", "-m experiment=model_families",
+                             "studies/model-families.md"),
+    FAMILY_SMOOTHING: _record("model_families_smoothing", "-m experiment=model_families",
+                              "studies/model-families.md"),
+    Runs("deepmdp_check"): _record("deepmdp_check", "-m experiment=deepmdp_check",
+                                   "studies/deepmdp.md"),
+    FIDELITY: _record("fidelity", "-m experiment=fidelity", "studies/fidelity.md"),
+}  # fmt: skip
