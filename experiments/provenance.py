@@ -136,9 +136,14 @@ def code_version() -> dict:
     return {"commit": commit, "clean": git("status", "--porcelain", "--untracked-files=no") == ""}
 
 
-def provenance(name: str, tree: Path, made_by: str) -> dict:
-    """The sidecar of record `name` summarized from the finished runs under `tree`."""
+def provenance(name: str, tree: Path, made_by: str, summary=None) -> dict:
+    """The sidecar of record `name` summarized from the finished runs under `tree`: those
+    named in the `run` column of `summary` where it has one (a summary may keep some runs
+    only, e.g. those of the largest scale)."""
     runs = finished_configs(tree)
+    if summary is not None and "run" in summary:
+        kept = set(summary["run"])
+        runs = [(d, c) for d, c in runs if str(d.relative_to(tree)) in kept]
     finished = [
         datetime.datetime.fromtimestamp((d / results.SUMMARY).stat().st_mtime, datetime.UTC)
         for d, _ in runs

@@ -146,7 +146,9 @@ def test_summarize_writes_the_provenance_of_its_runs(tmp_path, monkeypatch):
                   "scale": {"name": "cpu", "num_seeds": 3}}  # fmt: skip
         finished_run(tree, f"agent={agent},experiment=fig3,level=panflute-3", config)
     finished_run(tree, "agent=mpc,experiment=fig3,level=panflute-9", {}, finished=False)
-    rows = pd.DataFrame({"agent": ["er", "simple_model"], "final_score": [0.1, 0.2]})
+    finished_run(tree, "agent=er,experiment=fig3,level=panflute-3,scale=paper", {})  # left out
+    names = [f"agent={a},experiment=fig3,level=panflute-3" for a in ("er", "simple_model")]
+    rows = pd.DataFrame({"run": names, "final_score": [0.1, 0.2]})
     monkeypatch.setitem(readme_tables.SUMMARIZE, "fig3", lambda t: rows)
     assert readme_tables.write_summary("fig3", tree, out) == 2
 
