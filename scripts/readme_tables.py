@@ -143,7 +143,7 @@ def write_summary(name: str, tree: Path, out: Path) -> int:
     if summary.empty:
         fail(f"no finished results for {name!r} under {str(tree)!r}.")
     made_by = f"python scripts/readme_tables.py summarize {name} {tree}"
-    meta = provenance.provenance(name, tree, made_by)  # before writing: a failure leaves none
+    meta = provenance.provenance(name, tree, made_by, summary)  # first: a failure writes none
     header = f"# {name}: made by `{made_by}`; its provenance: {out.stem}.meta.yaml\n"
     results.write_text(header + summary.to_csv(index=False), out)
     provenance.write(meta, out)
