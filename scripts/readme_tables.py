@@ -1,11 +1,12 @@
-"""The README's results tables, made from the small summaries committed in results/summaries/
-(results/ itself is not committed: its runs are too big).
+"""The results tables of README.md and docs/, made from the small summaries committed in
+results/summaries/ (results/ itself is not committed: its runs are too big).
 
 python scripts/readme_tables.py summarize fig3 results/fig3  # -> results/summaries/fig3.csv
-python scripts/readme_tables.py write     # README.md's tables from the summaries
-python scripts/readme_tables.py check     # exit 1 where README.md differs from them
+python scripts/readme_tables.py write     # the tables of README.md and docs/ from the summaries
+python scripts/readme_tables.py check     # exit 1 where a document differs from them
 
-A table sits in README.md between `<!-- table:NAME -->` and `<!-- /table -->`. A summary made
+A table sits in README.md or a page of docs/ between `<!-- table:NAME -->` and
+`<!-- /table -->`; each table is marked in one document only. A summary made
 from runs holds one row per run and seed; one transcribed from an older README, whose runs were
 not kept, holds the per-cell means and intervals it showed, and says so in its header.
 """
@@ -24,7 +25,7 @@ from experiments import provenance, results
 from experiments.analysis import claims
 
 SUMMARIES = Path("results/summaries")
-README = Path("README.md")
+DOCUMENTS = (Path("README.md"), Path("docs"))  # README.md and every page under docs/
 BLOCK = re.compile(r"(<!-- table:(\w+) -->\n)(.*?)(<!-- /table -->)", re.S)
 
 
@@ -637,13 +638,19 @@ TABLES = {
 }
 
 
-def regenerate(text: str) -> str:
-    """README text with every marked table made afresh from the summaries."""
+def documents() -> list[Path]:
+    """README.md and the Markdown pages of docs/, the files that may mark tables."""
+    readme, docs = DOCUMENTS
+    return [readme, *sorted(docs.rglob("*.md"))]
+
+
+def regenerate(text: str, where: str = "README.md") -> str:
+    """A document's text with every marked table made afresh from the summaries."""
 
     def table(match):
         name = match.group(2)
         if name not in TABLES:
-            fail(f"README.md marks an unknown table {name!r}; known: {', '.join(TABLES)}.")
+            fail(f"{where} marks an unknown table {name!r}; known: {', '.join(TABLES)}.")
         return match.group(1) + TABLES[name]() + match.group(4)
 
     return BLOCK.sub(table, text)
@@ -656,8 +663,8 @@ def main() -> None:
     summarize.add_argument("name", choices=list(SUMMARIZE))
     summarize.add_argument("tree", type=Path, help="the experiment's results directory")
     summarize.add_argument("--out", type=Path, help="default: results/summaries/NAME.csv")
-    commands.add_parser("write", help="rewrite README.md's tables from the summaries")
-    commands.add_parser("check", help="exit 1 if README.md's tables differ from the summaries")
+    commands.add_parser("write", help="rewrite the tables of README.md and docs/")
+    commands.add_parser("check", help="exit 1 if a table of README.md or docs/ is stale")
     args = parser.parse_args()
     if args.command == "summarize":
         if not args.tree.is_dir():
@@ -665,13 +672,18 @@ def main() -> None:
         out = args.out or SUMMARIES / f"{args.name}.csv"
         print(f"wrote {out}: {write_summary(args.name, args.tree, out)} rows")
         return
-    text = README.read_text()
-    made = regenerate(text)
-    if args.command == "write":
-        results.write_text(made, README)
-        print(f"wrote {README}: {len(BLOCK.findall(made))} tables")
-    elif made != text:
-        print("README.md's tables differ from results/summaries/: run "
+    stale = []
+    for path in documents():
+        text = path.read_text()
+        made = regenerate(text, str(path))
+        if made == text:
+            continue
+        stale.append(str(path))
+        if args.command == "write":
+            results.write_text(made, path)
+            print(f"wrote {path}: {len(BLOCK.findall(made))} tables")
+    if args.command == "check" and stale:
+        print(f"the tables of {', '.join(stale)} differ from results/summaries/: run "
               "`python scripts/readme_tables.py write`", file=sys.stderr)  # fmt: skip
         sys.exit(1)
 

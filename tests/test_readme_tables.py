@@ -1,8 +1,9 @@
-"""scripts/readme_tables.py: the README's results tables are made from the committed summaries,
-and a summary is made from a finished results tree."""
+"""scripts/readme_tables.py: the results tables of README.md and docs/ are made from the
+committed summaries, and a summary is made from a finished results tree."""
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,25 +16,52 @@ sys.path.insert(0, "scripts")
 import readme_tables  # noqa: E402
 
 
-def test_the_readme_tables_are_made_from_the_committed_summaries():
-    text = Path("README.md").read_text()
-    marked = re.findall(r"<!-- table:(\w+) -->", text)
+def test_the_tables_of_the_readme_and_docs_are_made_from_the_committed_summaries():
+    marked = []
+    for path in readme_tables.documents():
+        text = path.read_text()
+        marked += re.findall(r"<!-- table:(\w+) -->", text)
+        assert readme_tables.regenerate(text, str(path)) == text, path
     assert sorted(marked) == sorted(readme_tables.TABLES)  # each table once, none unmarked
-    assert readme_tables.regenerate(text) == text
+    assert Path("docs/figures/figure3.md") in readme_tables.documents()  # docs/ is covered
 
 
-def test_check_fails_where_the_readme_differs(tmp_path, monkeypatch):
-    text = Path("README.md").read_text().replace("| 0.375 ± 0.109 |", "| 0.376 ± 0.109 |")
+def docs_copy(tmp_path, monkeypatch, edit=lambda text: text):
+    """README.md and docs/ copied into tmp_path, the working directory; `edit` changes the
+    Figure 3 page."""
     monkeypatch.setattr(readme_tables, "SUMMARIES", Path("results/summaries").resolve())
+    shutil.copy("README.md", tmp_path / "README.md")
+    shutil.copytree("docs", tmp_path / "docs", symlinks=True)
+    page = tmp_path / "docs/figures/figure3.md"
+    page.write_text(edit(page.read_text()))
     monkeypatch.chdir(tmp_path)
-    Path("README.md").write_text(text)
-    monkeypatch.setattr(sys, "argv", ["readme_tables.py", "check"])
+    return page
+
+
+def tables(command: str, monkeypatch) -> int:
+    monkeypatch.setattr(sys, "argv", ["readme_tables.py", command])
     with pytest.raises(SystemExit) as done:
         readme_tables.main()
-    assert done.value.code == 1
-    monkeypatch.setattr(sys, "argv", ["readme_tables.py", "write"])
-    readme_tables.main()
-    assert "| 0.375 ± 0.109 |" in Path("README.md").read_text()
+        sys.exit(0)
+    return done.value.code
+
+
+def test_check_fails_where_a_docs_page_differs_and_write_mends_it(tmp_path, monkeypatch, capsys):
+    page = docs_copy(tmp_path, monkeypatch,
+                     lambda text: text.replace("| 0.375 ± 0.109 |", "| 0.376 ± 0.109 |"))
+    readme = Path("README.md").read_text()
+    assert tables("check", monkeypatch) == 1
+    assert "docs/figures/figure3.md" in capsys.readouterr().err
+    assert tables("write", monkeypatch) == 0
+    assert "| 0.375 ± 0.109 |" in page.read_text()
+    assert Path("README.md").read_text() == readme  # only the stale page is rewritten
+    assert tables("check", monkeypatch) == 0
+
+
+def test_a_page_that_marks_an_unknown_table_is_refused_by_name(tmp_path, monkeypatch, capsys):
+    docs_copy(tmp_path, monkeypatch, lambda text: text + "<!-- table:nope -->\n<!-- /table -->\n")
+    assert tables("check", monkeypatch) == 2
+    assert "docs/figures/figure3.md marks an unknown table 'nope'" in capsys.readouterr().err
 
 
 def online_run(tree: Path, name: str, agent: str, scores: dict, size=3, random=-14.0):
@@ -159,3 +187,4 @@ def test_the_fidelity_table_shows_a_switch_run_alone_in_its_own_column(tmp_path,
     assert lines[0] == ("| level, agent | steps | `fixed` | `authors` | `fixed` + `clipped_logit` "
                         "alone | uniform random policy |")
     assert lines[2] == "| ProcMaze 2, simple model | 6k | 1 ± 0.25 | 5 ± 0.25 | 3 ± 0.25 | -5.9 |"
+
