@@ -12,6 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from experiments import results
@@ -162,8 +163,29 @@ def provenance(name: str, tree: Path, made_by: str, summary=None) -> dict:
     }
 
 
+# A seed of an online run, by what it measured: two records holding one are the same runs, or
+# the same configuration run again (the suite is deterministic), never a coincidence.
+SEED = ["env", "complexity", "member", "final_score", "whole_run_score"]
+
+
+def seeds(csv: Path) -> set[tuple]:
+    table = pd.read_csv(csv, comment="#")
+    if not set(SEED) <= set(table.columns):
+        return set()
+    return set(table[SEED].round(7).itertuples(index=False, name=None))
+
+
+def shared_runs(csv: Path) -> list[str]:
+    """The other records beside `csv` that hold some of its seeds."""
+    mine = seeds(csv)
+    others = sorted(p for p in csv.parent.glob("*.csv") if p != csv)
+    return [p.stem for p in others if mine and mine & seeds(p)]
+
+
 def write(meta: dict, csv: Path) -> Path:
-    """The sidecar beside the record `csv`."""
+    """The sidecar beside the record `csv`, with the records that share its runs."""
+    shared = shared_runs(csv)
+    meta = {**meta, **({"shares_runs_with": shared} if shared else {})}
     path = csv.with_name(csv.stem + ".meta.yaml")
     results.write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), path)
     return path

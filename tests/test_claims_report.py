@@ -129,6 +129,20 @@ def test_the_records_that_share_procmaze_2_seeds_say_so_and_do():
     for name in names:
         shared = provenance.read(RECORDS / f"{name}.csv")["shares_runs_with"]
         assert set(shared) == names - {name}, name
+    for csv in RECORDS.glob("*.csv"):  # every sidecar as the records give it
+        assert provenance.read(csv).get("shares_runs_with", []) == provenance.shared_runs(csv)
+
+
+def test_records_share_runs_where_a_seed_measured_the_same(tmp_path):
+    seed = dict(env="procmaze", complexity=2, member=0, final_score=-2.0, whole_run_score=-9.0)
+    tables = {"a": [seed], "b": [seed, {**seed, "member": 1}],
+              "c": [{**seed, "whole_run_score": -8.0}],  # the same final score only
+              "d": [{k: v for k, v in seed.items() if k != "whole_run_score"}]}  # fmt: skip
+    for name, rows in tables.items():
+        (tmp_path / f"{name}.csv").write_text("# made by hand\n" + pd.DataFrame(rows).to_csv())
+    assert provenance.shared_runs(tmp_path / "a.csv") == ["b"]
+    assert provenance.shared_runs(tmp_path / "c.csv") == provenance.shared_runs(
+        tmp_path / "d.csv") == []
 
 
 def finished_run(tree: Path, name: str, config: dict, finished: bool = True) -> None:
