@@ -1,13 +1,18 @@
 """The agent contract (DESIGN seam 2): every agent in the registry, on every environment,
 runs init, act, observe and update and the online loop's run_interval under jit and vmap,
-with finite metrics once learning starts. A new agent module is picked up without editing
-this file. Also: the settings checks of the model agents, and dyna_mix's two ends."""
+with finite metrics once learning starts; and one update of every agent moves Q by one Adam
+step towards the TD targets of a hand-made case. A new agent module is picked up without
+editing this file. Also: the settings checks of the model agents, and dyna_mix's two ends."""
+
+from dataclasses import dataclass
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from fast import fast_jit
+from toys import Clock, Countdown
 
 import agents
 import envs
@@ -97,6 +102,82 @@ def test_agent_contract(agent_name, env_name):
     assert all(np.shape(v) == (num_intervals, SEEDS) for v in metrics.values())
     assert finite(metrics), metrics
     assert not np.asarray(metrics["diverged"]).any()
+
+
+# ----------------------------------------------------------------------------- one update
+
+
+@dataclass(frozen=True)
+class Fork(Countdown):
+    """Episodic: reward -1 on every step; action 0 ends the episode, action 1 goes on."""
+
+    name: ClassVar[str] = "fork"
+
+    def step(self, key, state, action):
+        state = Clock(state.time + 1)
+        return state, self.observe(state), jnp.float32(-1), action == 0
+
+
+V = -5.0  # every Q-value, online and target, before the update
+STEP = 0.01  # Q's step size
+
+
+def constant_q(learner):
+    """Q = V for every input and action: every weight 0, the output biases V."""
+    params = jax.tree.map(jnp.zeros_like, learner.params)
+    params[sorted(params)[-1]]["b"] = jnp.full(2, V)
+    return learner._replace(params=params, target_params=params)
+
+
+def fork_model(params):
+    """A learned model's heads set to the Fork's dynamics whatever the features: reward -1;
+    continuation logit -30 after action 0 and +30 after action 1 (a hidden unit that is the
+    one-hot input of action 1, weighted 60 in the output)."""
+    reward = jax.tree.map(jnp.zeros_like, params.reward)
+    reward[sorted(reward)[-1]]["b"] = jnp.full(1, -1.0)
+    continuation = jax.tree.map(jnp.zeros_like, params.continuation)
+    first, last = sorted(continuation)
+    continuation[first]["w"] = continuation[first]["w"].at[-1, 0].set(1.0)  # action 1's input
+    continuation[last]["w"] = continuation[last]["w"].at[0, 0].set(60.0)
+    continuation[last]["b"] = jnp.full(1, -30.0)
+    return params._replace(reward=reward, continuation=continuation)
+
+
+@pytest.mark.parametrize("agent_name", sorted(agents.REGISTRY))
+def test_one_update_moves_q_one_adam_step_towards_the_hand_computed_targets(agent_name):
+    """On the Fork with discount 0.9 and Q = V = -5 everywhere, every transition the agent
+    can train on, real or imagined (the model's heads set to the Fork), has the target
+    -1 after action 0 (terminal: no bootstrap) and -1 + 0.9 V = -5.5 after action 1. With
+    every weight 0 only the output biases get a gradient, and Adam's first step moves each
+    by the step size against its gradient's sign: Q(., 0) = V + 0.01 and Q(., 1) = V - 0.01
+    for every input (weight decay: -1e-6 V). A dropped terminal mask (target -5.5 after
+    action 0), a discount not applied, or a TD error of the wrong sign moves a bias the
+    wrong way."""
+    env = Fork()
+    agent = small_agent(agent_name, env, discount=0.9)
+    q = dqn.mlp(env.num_actions, HIDDEN)
+    features = env.obs_size if agent.model is None else agent.model.features_size  # Q's input
+
+    def run(key):
+        init_key, update_key = jax.random.split(key)
+        state = agent.init(init_key, dqn.Hyper(jnp.float32(STEP), jnp.float32(10.0)))
+        env_state, obs = env.reset(init_key)
+        for action in [0, 1] * 4:  # real transitions of both actions in the buffer
+            action = jnp.int32(action)
+            next_state, next_obs, reward, terminal = env.step(init_key, env_state, action)
+            transition = Transition(obs, action, reward, terminal, next_obs, env_state)
+            state, env_state, obs = agent.observe(state, transition), next_state, next_obs
+        state = state._replace(learner=constant_q(state.learner))
+        if state.model is not None:
+            model = state.model._replace(params=fork_model(state.model.params))
+            state = state._replace(model=model)
+        updated, _ = agent.update(state, update_key)
+        return q.apply(updated.learner.params, jnp.zeros(features))
+
+
+    q_after = np.asarray(fast_jit(run)(jax.random.key(0)))
+    expected = V * (1 - dqn.WEIGHT_DECAY) + np.array([STEP, -STEP])
+    np.testing.assert_allclose(q_after, expected, rtol=0, atol=STEP / 100)
 
 
 # ----------------------------------------------------------------------------- settings
