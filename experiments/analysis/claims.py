@@ -20,21 +20,23 @@ from experiments.results import mean_ci
 PASS, FAIL, NOT_RUN, NOT_JUDGED = "PASS", "FAIL", "NOT RUN", "NOT JUDGED"
 TOO_SMALL = "TOO SMALL TO TELL"  # a comparison the rule cannot separate either way (issue 13)
 RULE = (
-    "A is ahead of B when their 95% Student-t confidence intervals over seeds do not overlap "
-    "and A's is higher (for step counts: lower). An online run's value is its final "
-    "performance, the mean greedy score over the last 10% of evaluations; a seed whose "
-    "parameters diverged counts with what its greedy play scores. An interval needs two "
-    "seeds, so a cell with fewer is never ahead."
+    "A is ahead of B when the 95% Student-t confidence intervals of their means over seeds do "
+    "not overlap and A's is higher (for steps to near-optimal: lower). A seed's value is what "
+    "the claim measures: for an online run its final performance, the mean greedy score over "
+    "the last 10% of evaluations (a seed whose parameters diverged counts with what its "
+    "greedy play scores); offline, the fraction of evaluation cells whose greedy action is "
+    "optimal; for Figure 4, a model's prediction. An interval needs two seeds, so a cell "
+    "with fewer is never ahead."
 )
 VERDICTS = {  # when a claim gets each verdict: the report states them once, at its top
     PASS: "the claim's side is ahead where the claim needs it: at each cell it names, at one "
     "cell at least (\"at some level\"), at more than half of the cells (\"at most levels\") "
-    "or at more cells than the other side (\"generally\"). A Figure 1 claim passes when every "
-    "agent's outcome is the predicted one (an agent succeeds when in no evaluation cell most "
-    "seeds pick a wrong greedy action).",
+    "or at more cells than the other side (\"generally\"). A claim on Figure 1's outcomes "
+    "passes when every agent's outcome is the predicted one (an agent succeeds when in no "
+    "evaluation cell most seeds pick a wrong greedy action).",
     FAIL: "the other side is ahead where the claim needs its own: at a cell the claim names, "
-    "or, for a claim about some or most cells, at least as often as the claim's side; or a "
-    "Figure 1 outcome is not the predicted one.",
+    "or, for a claim about some or most cells, at least as often as the claim's side; or an "
+    "outcome in Figure 1's grid world is not the predicted one.",
     TOO_SMALL: "neither: where the claim needs a separation the intervals overlap, so these "
     "seeds and steps cannot tell the two sides apart. The paper's claims and the newer ones "
     "are judged alike.",
@@ -446,7 +448,9 @@ def markdown(verdicts: list[Verdict], sources: list[str]) -> str:
         *[f"- **{kind}**: {meaning}" for kind, meaning in VERDICTS.items()],
         "",
         f"**{len(verdicts)} claims:** " + ", ".join(f"{k} {counts.get(k, 0)}" for k in VERDICTS)
-        + ".",
+        + ". Each row names the scale of its record (seeds, steps, network widths, levels) and "
+        "links the page that shows its figure; where each record came from is listed below "
+        "the table.",
         "",
         "| claim | source | scale | measured | verdict |",
         "|---|---|---|---|---|",
@@ -737,26 +741,26 @@ CLAIMS = (
     Claim(
         "The models learn a smoother reward than the truth: more predicted reward at n-1 "
         "active ends than at none, where the truth is 0 for both",
-        "Figure 4",
+        "Figure 4 left",
         SMOOTHING,
         smoothed_reward,
     ),
     Claim(
         "The Gaussian latent also smooths the dynamics: a higher probability than the simple "
         "model's that all ends are active next when only n-1 will be",
-        "Figure 4",
+        "Figure 4 left",
         SMOOTHING,
         gaussian_smooths_dynamics,
     ),
     Claim(
         "A model trained for an intermediate time teaches a fresh Q-network fastest",
-        "Figure 4",
+        "Figure 4 right",
         FROZEN,
         intermediate_model_best,
     ),
     Claim(
         "Smoothing decreases with model training (predicted reward at 6 of 9 active ends, or 2n/3)",
-        "Figure 4",
+        "Figure 4 right",
         FROZEN,
         smoothing_decreases,
     ),
