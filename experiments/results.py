@@ -8,6 +8,8 @@ diverged beside them; dropping them would let a setting rank on its few survivor
 JSON files hold null where a number is undefined (a CI of one seed), never NaN.
 """
 
+import contextlib
+import fcntl
 import json
 import math
 import os
@@ -106,19 +108,62 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write(path: Path, write) -> None:
+TEMPORARY = ".*.tmp"  # atomic_write's files while they are written
+
+
+def atomic_write(path: Path, write, keep: Path | None = None) -> None:
     """`write(tmp)` to a temporary file beside `path`, then rename it over `path`: a crash
-    leaves the old file or none, never half of one."""
+    leaves the old file or none, never half of one. With `keep`, the old file is moved there
+    just before (a checkpoint keeps its predecessor until it is whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files owner-only; results are shared
+        if keep is not None and path.exists():
+            os.replace(path, keep)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def remove_strays(run_dir: Path) -> None:
+    """The temporary files of a write that a killed run left; only the lock holder may call
+    it, since another writer's would look the same."""
+    for stray in Path(run_dir).glob(TEMPORARY):
+        stray.unlink(missing_ok=True)
+
+
+LOCK = ".lock"
+
+
+class Busy(Exception):
+    """Another process holds the folder's lock; its message is that process's id."""
+
+
+@contextlib.contextmanager
+def locked(run_dir: Path):
+    """Holds `run_dir`'s lock while a run writes into it, so that a second run of the same
+    command cannot write there at the same time (Busy). The lock is an flock, which the
+    system releases when its process ends however it ends: a killed run leaves no stale
+    lock, only a file that the next run reuses."""
+    path = Path(run_dir) / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        raise Busy(holder or "unknown") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking: a waiting run then sees the results
+        os.close(fd)
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
