@@ -4,10 +4,15 @@ A bad value raises ConfigError with one sentence naming the key and what is allo
 """
 
 import functools
+import hashlib
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import agents
@@ -55,33 +60,118 @@ def choices(group: str) -> list[str]:
 
 
 @config_errors
-def check_overrides(arguments: list[str]) -> None:
-    """Command-line overrides, checked before Hydra sees them so that a mistake gets one
-    sentence (Hydra's own messages span many lines): group choices always, and for a single
-    run, that every override composes."""
+def check_command(arguments: list[str], check_job=None) -> list[str]:
+    """Every run a command would start (one, or each member of a -m sweep) checked before
+    Hydra creates a folder, so that a mistake gets one sentence (Hydra's own messages span
+    many lines) and leaves nothing behind, not even a sweep's multirun.yaml. `check_job(cfg,
+    job)` adds the caller's checks. Returns the arguments for Hydra: an env setting that the
+    composed env group lacks is added (`++env.gps=true`), so that it reaches the env of
+    `level=` (apply_level), which checks it."""
+    check_group_choices(arguments)
+    sweep = bool({"-m", "--multirun"} & set(arguments))
+    overrides = [a for a in arguments if not a.startswith("-")]
+    with initialize_config_dir(version_base=None, config_dir=str(CONFIG_DIR)):
+        added = composable(overrides)
+        overrides = [added.get(o, o) for o in overrides]
+        members = sweep_members(overrides) if sweep else [overrides]
+        for member in members:
+            cfg = compose("config", overrides=member, return_hydra_config=True)
+            check_run(cfg, check_job)
+    check_writable(Path(cfg.hydra.sweep.dir if sweep else cfg.hydra.run.dir))
+    return [added.get(a, a) for a in arguments]
+
+
+def check_group_choices(arguments: list[str]) -> None:
     for argument in arguments:
         group, _, value = argument.lstrip("+~").partition("=")
         if group in GROUPS and value and not value.startswith(("choice(", "range(", "glob(")):
             for option in value.split(","):
                 checks.one_of(group, option, choices(group))
-    if {"-m", "--multirun"} & set(arguments):
-        return
-    overrides = [a for a in arguments if not a.startswith("-")]
-    with initialize_config_dir(version_base=None, config_dir=str(CONFIG_DIR)):
-        for i, override in enumerate(overrides):
-            try:
-                compose("config", overrides=overrides[: i + 1])
-            except Exception as error:  # Hydra raises several kinds; all end here
-                raise ConfigError(_explain(override, overrides[:i], error)) from None
+
+
+def first_choice(override: str) -> str:
+    """A sweep override (`seed=0,1`, `seed=range(3)`) as its first value, to compose."""
+    parsed = OverridesParser.create().parse_overrides([override])[0]
+    if not parsed.is_sweep_override():
+        return override
+    return f"{parsed.get_key_element()}={next(iter(parsed.sweep_string_iterator()))}"
+
+
+def composable(overrides: list[str]) -> dict[str, str]:
+    """The overrides that compose only when added (`env.gps=true` on the default env group
+    when level= names ProcMaze), as {given: added}; any other that does not compose is a
+    ConfigError naming it."""
+    added, firsts = {}, [first_choice(o) for o in overrides]
+    try:
+        compose("config", overrides=firsts)
+        return added
+    except Exception:  # Hydra raises several kinds; find the first override that fails
+        pass
+    for i, override in enumerate(overrides):
+        try:
+            compose("config", overrides=firsts[: i + 1])
+            continue
+        except Exception as error:
+            if not override.startswith("env."):
+                raise ConfigError(_explain(firsts[i], firsts[:i], error)) from None
+        try:
+            compose("config", overrides=[*firsts[:i], f"++{firsts[i]}"])
+        except Exception as error:
+            raise ConfigError(_explain(firsts[i], firsts[:i], error)) from None
+        firsts[i], added[override] = f"++{firsts[i]}", f"++{override}"
+    return added
+
+
+def sweep_members(overrides: list[str]) -> list[list[str]]:
+    """The overrides of each member of a -m sweep, as Hydra's basic sweeper makes them: the
+    experiment's sweep (hydra.sweeper.params), with the command's overrides in place of its
+    keys."""
+    firsts = [first_choice(o) for o in overrides]
+    cfg = compose("config", overrides=firsts, return_hydra_config=True)
+    params = cfg.hydra.sweeper.params
+    params = OmegaConf.to_container(params, resolve=True) if params else {}
+    parsed = OverridesParser.create().parse_overrides(
+        [f"{k}={v}" for k, v in params.items()] + overrides
+    )
+    return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
+
+
+def check_run(cfg: DictConfig, check_job=None) -> None:
+    """Everything a run checks before it writes: its settings, and that its config resolves
+    to a folder name and a stored config."""
+    run_cfg = apply_level(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
+    job = build_offline(run_cfg) if run_cfg.kind == "offline_gridworld" else build(run_cfg)
+    stored_config(run_cfg)
+    if check_job is not None:
+        check_job(run_cfg, job)
+
+
+def check_writable(folder: Path) -> None:
+    """A results folder the run can create (or write into): its nearest existing ancestor is
+    a writable folder."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"the results folder {folder} cannot be written: {existing} is not a writable "
+            "folder; choose another results_root=... (or hydra.run.dir=...)."
+        )
 
 
 def _explain(override: str, earlier: list[str], error: Exception) -> str:
     key = override.lstrip("+~").partition("=")[0]
     parent, _, leaf = key.rpartition(".")
+    node = compose("config", overrides=earlier)
     if parent and not override.startswith("+"):
-        node = OmegaConf.select(compose("config", overrides=earlier), parent)
+        node = OmegaConf.select(node, parent)
         if isinstance(node, DictConfig) and leaf not in node:
             return f"{key} is not a setting; the settings of {parent} are {', '.join(node)}."
+    elif not parent and key not in node and key not in GROUPS:
+        return (
+            f"{key} is neither a setting nor a group; the groups are {', '.join(GROUPS)} and "
+            f"the settings {', '.join(k for k in node if k not in GROUPS)}."
+        )
     return f"the override {override!r} is not valid: {str(error).splitlines()[0]}"
 
 
@@ -102,7 +192,9 @@ class Job:
 def apply_level(cfg: DictConfig) -> DictConfig:
     """`level=<env>-<complexity>` (e.g. procmaze-4) chooses the environment and its
     complexity in one value, so that one sweep can span environments whose complexity
-    settings differ (Figure 3). Other env settings given with it (env.spontaneous) carry over."""
+    settings differ (Figure 3). Every other env setting given with it (on the command line or
+    by an experiment: env.spontaneous, env.gps, ...) carries over to the level's env, which
+    must have it."""
     level = cfg.get("level")
     if level is None:
         return cfg
@@ -113,13 +205,36 @@ def apply_level(cfg: DictConfig) -> DictConfig:
             f"{', '.join(envs.NAMES)}, e.g. procmaze-4; got {level!r}."
         )
     env_cfg = OmegaConf.load(CONFIG_DIR / "env" / f"{name}.yaml")
-    env_cfg[envs.REGISTRY[name].complexity_key] = int(size)
-    if "spontaneous" in cfg.env:
-        env_cfg.spontaneous = cfg.env.spontaneous
+    complexity_key = envs.REGISTRY[name].complexity_key
+    for key, value in given_env_settings(cfg.env).items():
+        if key not in env_cfg:
+            settings = ", ".join(k for k in env_cfg if k != "name")
+            raise ConfigError(
+                f"env.{key} is not a setting of {name} (level={level}), whose settings are "
+                f"{settings}."
+            )
+        if key == complexity_key and value != int(size):
+            raise ConfigError(
+                f"env.{key}={value} and level={level} both set {name}'s complexity; give one."
+            )
+        env_cfg[key] = value
+    env_cfg[complexity_key] = int(size)
     cfg = cfg.copy()
     with open_dict(cfg):
         cfg.env = env_cfg
     return cfg
+
+
+def given_env_settings(env_cfg: DictConfig) -> dict:
+    """The env settings that differ from those of the env group they were composed on:
+    the ones a command or an experiment gave."""
+    group = CONFIG_DIR / "env" / f"{env_cfg.get('name')}.yaml"
+    defaults = OmegaConf.load(group) if group.is_file() else {}
+    return {
+        key: value
+        for key, value in env_cfg.items()
+        if key != "name" and (key not in defaults or defaults[key] != value)
+    }
 
 
 @config_errors
@@ -393,8 +508,10 @@ def run_name(*, _root_: DictConfig) -> str:
         parts.append("gps")
     if env.get("distractors"):
         parts.append(f"{env.distractor_kind}{env.distractors}")
-    if _root_.agent.get("rollout_length", 10) != 10:  # the 1-step ablation (rollouts=one_step)
-        parts.append(f"rollouts{_root_.agent.rollout_length}x{_root_.agent.num_rollouts}")
+    agent = _root_.agent
+    if agent.get("rollout_length", 10) != 10:  # the 1-step ablation (rollouts=one_step)
+        count = f"x{agent.num_rollouts}" if "num_rollouts" in agent else ""  # dyna_mix: none
+        parts.append(f"rollouts{agent.rollout_length}{count}")
     if _root_.agent.get("frozen"):
         parts.append("frozen")
     parts += design_name_parts(_root_.agent)
@@ -428,6 +545,69 @@ def fidelity_name_parts(fidelity: DictConfig) -> list[str]:
     return parts + [str(v) for k, v in fidelity.items() if k != "name" and defaults.get(k) != v]
 
 
+# The settings that never change a run's results: where it is written, what it reports, how
+# often it checkpoints, how fast it goes (`speed`: settings bit-identical on a CPU). `level` is
+# folded into `env` and `tuned_file` into step_size and temperature. Every other key of the
+# stored config is the run's identity: two runs differ in one of them, or are the same run.
+NOT_IDENTITY = (
+    "hydra", "results_root", "progress", "checkpoint_every", "logger", "speed", "level",
+    "tuned_file",
+)  # fmt: skip
+
+
+@config_errors
+def stored_config(cfg: DictConfig) -> dict:
+    """What a run writes as its config.yaml: the resolved config with `level` applied and the
+    step size and temperature it uses (tuned ones looked up), plus its total_steps; for
+    Figure 1's offline grid world only the groups it reads."""
+    cfg = apply_level(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
+    everything = OmegaConf.to_container(cfg, resolve=True)
+    if cfg.kind == "offline_gridworld":  # the online groups (env, agent, regime) are unused
+        stored = {k: everything[k] for k in ("kind", "seed", "scale", "offline", "progress")}
+        given = {"step_size": cfg.step_size, "temperature": cfg.temperature}
+        chosen = {k: cfg.offline[k] if v is None else v for k, v in given.items()}
+        numbers = {k: float(v) for k, v in chosen.items() if isinstance(v, int | float)}
+        return stored | chosen | numbers
+    if cfg.kind != "grid_search":
+        step_size, temperature = hyperparameters(cfg)
+        everything.update(step_size=step_size, temperature=temperature)
+    return everything | {"total_steps": make_regime(cfg).total_steps}
+
+
+def identity(stored: dict) -> dict:
+    """The settings of a stored config that can change the run's results."""
+    return {key: value for key, value in stored.items() if key not in NOT_IDENTITY}
+
+
+def fingerprint(stored: dict) -> str:
+    """A short hash of a run's identity, the end of its folder name."""
+    text = json.dumps(identity(stored), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def first_difference(there: dict, here: dict, prefix: str = "") -> str | None:
+    """The first setting in which two identities differ, in words, or None."""
+    for key in sorted(set(there) | set(here)):
+        a, b = there.get(key), here.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found = first_difference(a, b, f"{prefix}{key}.")
+            if found:
+                return found
+        elif a != b:
+            return f"{prefix}{key} is {a} there and {b} here"
+    return None
+
+
+def run_id(*, _root_: DictConfig) -> str:
+    """The fingerprint of the run `_root_` describes, for its folder name. A config that
+    does not check out gets none: the run refuses it before writing anything."""
+    try:
+        return fingerprint(stored_config(_root_))
+    except ConfigError:
+        return "unchecked"
+
+
+OmegaConf.register_new_resolver("run_id", run_id, replace=True)
 OmegaConf.register_new_resolver("run_name", run_name, replace=True)
 # A list as a sweep's comma-separated choices: ${csv:${some.list}} (configs/experiment/).
 OmegaConf.register_new_resolver("csv", lambda values: ",".join(map(str, values)), replace=True)

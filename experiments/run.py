@@ -19,6 +19,7 @@ if __name__ == "__main__" or Path(sys.argv[0]).name == "mbgen":  # the program, 
 import hydra  # JAX must start after use_every_core, so every import comes below it
 import jax
 import jax.numpy as jnp
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
@@ -53,53 +54,78 @@ def fail(message: str, run_dir: Path | None = None) -> None:
     sys.exit(2)
 
 
+class Refused(Exception):
+    """A run that must not write into its folder, in one sentence."""
+
+
 @hydra.main(version_base=None, config_path=str(config.CONFIG_DIR), config_name="config")
 def run(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         cfg = config.apply_level(cfg)
         offline_run = cfg.kind == "offline_gridworld"
         job = config.build_offline(cfg) if offline_run else config.build(cfg)
-        if cfg.kind == "online":
-            driver.member_devices(job.num_seeds)  # refuses widths GPUs cannot split
-    except config.ConfigError as error:
+        check_devices(cfg, job)
+        driver.speed_settings(cfg.get("speed"))  # bad speed.* values, before anything is written
+        stored = config.stored_config(cfg)
+        with results.locked(run_dir):
+            if claim(run_dir, stored, sweep):
+                start(cfg, job, run_dir, stored)
+    except results.Busy as busy:
+        if not sweep:
+            fail(
+                f"the results directory {run_dir} is being written by another run "
+                f"(process {busy}); wait until it ends, or pass another hydra.run.dir=...."
+            )
+        print(f"skipping {run_dir}: another run (process {busy}) is writing it", file=sys.stderr)
+    except (config.ConfigError, Refused) as error:
         fail(str(error), run_dir)
+
+
+def claim(run_dir: Path, stored: dict, sweep: bool) -> bool:
+    """Whether this run may write into `run_dir`, which this process has locked: a folder
+    whose stored config is another run's is refused, never written into; a finished run is
+    refused, or skipped by a sweep."""
+    config_file = run_dir / results.CONFIG
+    if config_file.exists():
+        there = config.identity(yaml.safe_load(config_file.read_text()) or {})
+        difference = config.first_difference(there, config.identity(stored))
+        if difference:
+            raise Refused(
+                f"the results directory {run_dir} holds a run of another configuration "
+                f"({difference}); pass another hydra.run.dir=... or remove it first."
+            )
     if results.is_finished(run_dir):
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
+        if sweep:
             print(f"skipping {run_dir}: it holds a finished run", file=sys.stderr)
-            return
-        fail(
+            return False
+        raise Refused(
             f"the results directory {run_dir} already holds a finished run; "
             "pass another hydra.run.dir=... or remove it first."
         )
-    if offline_run:
+    results.remove_strays(run_dir)
+    return True
+
+
+def start(cfg: DictConfig, job, run_dir: Path, stored: dict) -> None:
+    """The run of `job` into `run_dir`, whose config.yaml it writes first."""
+    if cfg.kind == "offline_gridworld":
+        results.write_text(OmegaConf.to_yaml(stored), run_dir / results.CONFIG)
         offline_gridworld(cfg, job, run_dir)
         return
-
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    if job.hyper is not None:
-        resolved.update(
-            step_size=float(job.hyper.step_size), temperature=float(job.hyper.temperature)
-        )
-    resolved["total_steps"] = job.regime.total_steps
     # What makes two runs the same run (a checkpoint resumes only the same run).
-    fingerprint = json.dumps(
-        {
-            k: v
-            for k, v in resolved.items()
-            if k not in ("progress", "checkpoint_every", "results_root", "logger")
-        },
-        sort_keys=True,
-    )
-    saved = checkpoint.fingerprint(run_dir / checkpoint.FILE)
-    if saved is not None and saved != fingerprint:
-        fail(
-            f"the results directory {run_dir} holds a checkpoint of a different "
-            "configuration; pass another hydra.run.dir=... or remove it first."
-        )
+    fingerprint = json.dumps(config.identity(stored), sort_keys=True)
+    for path in checkpoint.paths(run_dir / checkpoint.FILE):
+        saved = checkpoint.fingerprint(path)
+        if saved is not None and saved != fingerprint:
+            raise Refused(
+                f"the results directory {run_dir} holds a checkpoint ({path.name}) of another "
+                "configuration; pass another hydra.run.dir=... or remove it first."
+            )
     # Started before anything is written, so that a missing tracker package leaves nothing.
     tracker = start_tracker(cfg, run_dir) if cfg.kind == "online" else tracking.NoTracker()
-    results.write_text(OmegaConf.to_yaml(resolved), run_dir / results.CONFIG)
+    results.write_text(OmegaConf.to_yaml(stored), run_dir / results.CONFIG)
     run_columns = dict(
         env=job.env.name,
         complexity=envs.complexity(job.env),
@@ -121,7 +147,8 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint, tracker) ->
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
     start = time.perf_counter()
-    program = driver.compile_program(job.env, job.agent, job.regime, job.num_seeds)
+    speed = driver.speed_settings(cfg.get("speed"))
+    program = driver.compile_program(job.env, job.agent, job.regime, job.num_seeds, speed=speed)
     say(cfg, f"compiled in {time.perf_counter() - start:.1f}s")
     runner = program.init(keys, hyper)
     if job.load_model is not None:
@@ -150,12 +177,13 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint, tracker) ->
     summary = results.summarize(metrics)
     summary["random_policy_score"] = random_score
     results.write_table(metrics, run_dir / results.METRICS)
-    title = f"{run_dir.name}  (lr {step_size:g}, temperature {temperature:g})"
+    title = f"{run_dir.name}  (step size {step_size:g}, temperature {temperature:g})"
     figure = figures.learning_curve(metrics, title, baseline=random_score)
     results.write_figure(figure, run_dir / "learning_curve.png")
     figures.close(figure)
     results.write_json(summary, run_dir / results.SUMMARY)  # last: it marks the run finished
-    (run_dir / checkpoint.FILE).unlink(missing_ok=True)
+    for path in checkpoint.paths(run_dir / checkpoint.FILE):
+        path.unlink(missing_ok=True)
 
     print(f"{results.describe(summary)}; uniform random policy {random_score:.4g}")
     print(f"results: {run_dir}/  (metrics.parquet, summary.json, learning_curve.png)")
@@ -170,7 +198,7 @@ def start_tracker(cfg, run_dir: Path):
         group = Path(HydraConfig.get().sweep.dir).name if sweep else None
         tracker.start(OmegaConf.to_container(cfg, resolve=True), run_dir.name, group)
     except ImportError as error:
-        fail(str(error), run_dir)
+        raise Refused(str(error)) from None
     return tracker
 
 
@@ -229,12 +257,6 @@ def search(cfg, job, run_dir, run_columns, random_score) -> None:
 def offline_gridworld(cfg, job, run_dir) -> None:
     """Figure 1: every agent x coverage level of the offline grid world, as tidy tables."""
     step_size, temperature = float(job.hyper.step_size), float(job.hyper.temperature)
-    everything = OmegaConf.to_container(cfg, resolve=True)
-    # Only what this run uses: the online groups (env, agent, regime) are not part of it.
-    resolved = {k: everything[k] for k in ("kind", "seed", "scale", "offline", "progress")}
-    resolved.update(step_size=step_size, temperature=temperature)
-    results.write_text(OmegaConf.to_yaml(resolved), run_dir / results.CONFIG)
-
     start = time.perf_counter()
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
@@ -245,7 +267,7 @@ def offline_gridworld(cfg, job, run_dir) -> None:
         results.write_table(table, run_dir / f"{name}.parquet")
     title = (
         f"{run_dir.name}: {job.num_seeds} seeds, {job.settings.q_steps:,} Q updates "
-        f"(lr {step_size:g}, temperature {temperature:g})"
+        f"(step size {step_size:g}, temperature {temperature:g})"
     )
     figure = figures.figure1(tables["action_counts"], tables["outcomes"], title)
     results.write_figure(figure, run_dir / "figure1.png")
@@ -266,10 +288,15 @@ def offline_gridworld(cfg, job, run_dir) -> None:
 
 def main() -> None:
     try:
-        config.check_overrides(sys.argv[1:])
+        sys.argv[1:] = config.check_command(sys.argv[1:], check_devices)
     except config.ConfigError as error:
         fail(str(error))
     run()
+
+
+def check_devices(cfg: DictConfig, job) -> None:
+    if cfg.kind == "online":
+        driver.member_devices(job.num_seeds)  # refuses widths GPUs cannot split
 
 
 if __name__ == "__main__":
