@@ -23,8 +23,9 @@ import pandas as pd
 from jax.sharding import PartitionSpec as P
 
 from agents import dqn
+from envs import checks
 from experiments.config import ConfigError
-from experiments.online import Runner, make_train
+from experiments.online import BRANCHES, Runner, Speed, make_train
 from experiments.settings import Regime
 
 Hook = Callable[[int, Any, dict], None]
@@ -87,8 +88,33 @@ def member_devices(width: int, devices=None) -> list:
     return devices
 
 
+def speed_settings(settings) -> Speed:
+    """The `speed` config group (configs/speed/) as a Speed, every value checked (ConfigError
+    naming the key)."""
+    settings = dict(settings or {})
+    unknown = sorted(settings.keys() - set(Speed._fields))
+    if unknown:
+        raise ConfigError(
+            f"speed.{unknown[0]} is not a setting; the settings of speed are "
+            f"{', '.join(Speed._fields)}."
+        )
+    speed = Speed(**settings)
+    try:
+        checks.positive_int("speed.scan_unroll", speed.scan_unroll)
+        checks.one_of("speed.branches", speed.branches, BRANCHES)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return speed
+
+
 def compile_program(
-    env, agent, regime: Regime, width: int, block: int | None = None, compiler_options=None
+    env,
+    agent,
+    regime: Regime,
+    width: int,
+    block: int | None = None,
+    compiler_options=None,
+    speed: Speed = Speed(),
 ) -> Program:
     """One compiled program for `width` members, split evenly over the local devices (a mesh
     over `member_devices(width)`). Each device vmaps its share in blocks of `block`
@@ -97,10 +123,11 @@ def compile_program(
     bits of a member's matrix products (the latent agents' at golden.py's sizes, ER's too
     at the paper's networks; README, "Speed and memory").
     `compiler_options` go to XLA for both programs (the tests skip its backend
-    optimizations, since their runs are short and compiling is what costs)."""
+    optimizations, since their runs are short and compiling is what costs). `speed` chooses
+    how the interval's loop is built (experiments/online.py), never what it computes."""
     mesh = jax.sharding.Mesh(member_devices(width), (MEMBERS,))
     members = jax.sharding.NamedSharding(mesh, P(MEMBERS))
-    init, run_interval = make_train(env, agent, regime)
+    init, run_interval = make_train(env, agent, regime, speed)
     init = jax.jit(jax.vmap(init), out_shardings=members, compiler_options=compiler_options)
     hyper = dqn.Hyper(jnp.ones(width), jnp.ones(width))
     runner = jax.eval_shape(init, member_keys(0, width), hyper)  # shapes only, no memory

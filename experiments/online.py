@@ -5,6 +5,11 @@ interval of env steps under `lax.scan`, then a greedy evaluation. Both are meant
 `vmap`ped over seeds (and hyperparameter settings) and jitted; the step counter `t` stays
 unbatched, so the learning-start and target-copy conditions remain real branches under vmap.
 The host advances the run one interval at a time (experiments/driver.py).
+
+`Speed` holds the settings of how that program is built (configs/speed/), never what it
+computes: on a CPU every setting gives the default's results bit for bit (tests/
+test_speed_settings.py). They exist for GPUs, where a step costs kernels and host round trips
+more than arithmetic; which is fastest there is measured by scripts/gpu_check.py.
 """
 
 from typing import Any, NamedTuple
@@ -19,6 +24,21 @@ from envs.core import auto_reset
 from experiments.evaluation import evaluate, random_transitions
 from experiments.settings import Regime
 
+BRANCHES = ("cond", "select")
+
+
+class Speed(NamedTuple):
+    """scan_unroll: env steps per iteration of the interval's compiled while loop (lax.scan's
+    `unroll`); a GPU evaluates the loop's condition on the device and reads it back every
+    iteration, so k steps an iteration read it back 1/k as often.
+    branches: how a step chooses to learn (from `learning_starts`) and to copy the target
+    network: "cond" runs one branch (a real conditional, whose predicate a GPU reads back every
+    step); "select" computes both and selects, which needs no read-back but updates before
+    learning starts too and throws the result away (the first 1,000 of 1M steps)."""
+
+    scan_unroll: int = 1
+    branches: str = "cond"
+
 
 class Runner(NamedTuple):
     agent: Any
@@ -27,7 +47,7 @@ class Runner(NamedTuple):
     key: jax.Array
 
 
-def make_train(env, agent: Agent, regime: Regime):
+def make_train(env, agent: Agent, regime: Regime, speed: Speed = Speed()):
     def init(key, hyper: dqn.Hyper) -> Runner:
         agent_key, env_key, key = jax.random.split(key, 3)
         env_state, obs = env.reset(env_key)
@@ -41,6 +61,17 @@ def make_train(env, agent: Agent, regime: Regime):
             one_update, agent_state, jax.random.split(key, regime.updates_per_step)
         )
         return agent_state, jax.tree.map(jnp.mean, metrics)
+
+    branch = jax.lax.cond if speed.branches == "cond" else selected
+
+    def sync_target(learner: dqn.Learner, t: jax.Array) -> dqn.Learner:
+        if speed.branches == "cond":
+            return dqn.sync_target(learner, t, regime.target_update_frequency)
+        copy = t % regime.target_update_frequency == 0
+        target = jax.tree.map(
+            lambda online, old: jnp.where(copy, online, old), learner.params, learner.target_params
+        )
+        return learner._replace(target_params=target)
 
     def env_step(carry, _):
         runner, t = carry
@@ -56,16 +87,14 @@ def make_train(env, agent: Agent, regime: Regime):
         # Updates begin once the buffer holds `learning_starts` transitions.
         metric_shapes = jax.eval_shape(learn, agent_state, learn_key)[1]
         no_metrics = jax.tree.map(lambda s: jnp.full(s.shape, jnp.nan, s.dtype), metric_shapes)
-        agent_state, metrics = jax.lax.cond(
+        agent_state, metrics = branch(
             t >= regime.learning_starts,
             learn,
             lambda state, _: (state, no_metrics),
             agent_state,
             learn_key,
         )
-        agent_state = agent_state._replace(
-            learner=dqn.sync_target(agent_state.learner, t, regime.target_update_frequency)
-        )
+        agent_state = agent_state._replace(learner=sync_target(agent_state.learner, t))
 
         # After a terminal step the next action is chosen from the reset observation, or
         # (after_terminal "terminal_obs", the public code's way) from the terminal one, so
@@ -77,7 +106,7 @@ def make_train(env, agent: Agent, regime: Regime):
 
     def run_interval(runner: Runner, t: jax.Array) -> tuple[Runner, dict]:
         (runner, _), metrics = jax.lax.scan(
-            env_step, (runner, t), None, length=regime.eval_interval
+            env_step, (runner, t), None, length=regime.eval_interval, unroll=speed.scan_unroll
         )
         key, eval_key, model_key = jax.random.split(runner.key, 3)
         metrics = jax.tree.map(jnp.nanmean, metrics)  # NaN before learning starts
@@ -94,3 +123,10 @@ def make_train(env, agent: Agent, regime: Regime):
         return runner._replace(key=key), metrics
 
     return init, run_interval
+
+
+def selected(predicate, if_true, if_false, *operands):
+    """lax.cond's meaning with both branches computed and their results selected."""
+    return jax.tree.map(
+        lambda a, b: jnp.where(predicate, a, b), if_true(*operands), if_false(*operands)
+    )

@@ -67,6 +67,7 @@ def run(cfg: DictConfig) -> None:
         offline_run = cfg.kind == "offline_gridworld"
         job = config.build_offline(cfg) if offline_run else config.build(cfg)
         check_devices(cfg, job)
+        driver.speed_settings(cfg.get("speed"))  # bad speed.* values, before anything is written
         stored = config.stored_config(cfg)
         with results.locked(run_dir):
             if claim(run_dir, stored, sweep):
@@ -146,7 +147,8 @@ def train(cfg, job, run_dir, run_columns, random_score, fingerprint, tracker) ->
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
     start = time.perf_counter()
-    program = driver.compile_program(job.env, job.agent, job.regime, job.num_seeds)
+    speed = driver.speed_settings(cfg.get("speed"))
+    program = driver.compile_program(job.env, job.agent, job.regime, job.num_seeds, speed=speed)
     say(cfg, f"compiled in {time.perf_counter() - start:.1f}s")
     runner = program.init(keys, hyper)
     if job.load_model is not None:
