@@ -38,7 +38,7 @@ import agents
 import envs
 from agents import dqn, replay
 from experiments.driver import compile_program, default_block, member_keys
-from experiments.online import Regime
+from experiments.online import Regime, Speed
 
 # Settings beyond the paper that change an agent's work per step (README, "Beyond the
 # paper"); deepmdp and mpc are registered agents, so they are in the default list anyway.
@@ -112,12 +112,15 @@ def measure(
     block: int | None,
     env_settings: dict | None = None,
     full_buffer: bool = False,
+    speed: Speed = Speed(),
 ) -> dict:
+    """One agent's throughput at `num_seeds` members; the compiled program comes back too
+    (scripts/gpu_check.py counts its kernels)."""
     env, agent = env_and_agent(agent_name, env_name, size, env_settings)
     block = default_block() if block is None else block
     regime = timed_regime(steps)
     start = time.perf_counter()
-    program = compile_program(env, agent, regime, num_seeds, block)
+    program = compile_program(env, agent, regime, num_seeds, block, speed=speed)
     compile_seconds = time.perf_counter() - start
     hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
     runner = program.init(member_keys(0, num_seeds), hyper)
@@ -138,32 +141,44 @@ def measure(
         "seed_steps_per_s": num_seeds * steps * repeats / seconds,
         "compile_s": compile_seconds,
         "replay_mb_per_seed": memory / 2**20,
+        "program": program,
     }
+
+
+def paired_rates(programs: dict, num_seeds: int, steps: int, rounds: int, say=print) -> dict:
+    """Per-member throughput of each of `programs` (label: a Program of `num_seeds` members
+    and `timed_regime(steps)`), their calls taken in turn (the order reversed every other
+    round) so that a host whose speed drifts by tens of percent within minutes slows every
+    program alike. Returns each label's rates, one a round; `say` gets each round's line."""
+    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
+    states = {}
+    for label, program in programs.items():
+        runner, _ = program.interval(program.init(member_keys(0, num_seeds), hyper), jnp.int32(0))
+        states[label] = [program.interval, jax.block_until_ready(runner)]  # warmed up
+    labels = list(programs)
+    rates = {label: [] for label in labels}
+    for i in range(rounds):
+        for label in labels if i % 2 == 0 else labels[::-1]:
+            interval, runner = states[label]
+            start = time.perf_counter()
+            runner, _ = interval(runner, jnp.int32((i + 1) * steps))
+            states[label][1] = jax.block_until_ready(runner)
+            rates[label].append(num_seeds * steps / (time.perf_counter() - start))
+        say(f"round {i + 1}: " + ", ".join(f"{b} {rates[b][-1]:.0f}" for b in labels))
+    return rates
 
 
 def paired_blocks(
     agent_name: str, num_seeds: int, steps: int, blocks: list[int], rounds: int, env, agent
 ):
-    """Per-member throughput of one agent's program at each block size, their calls taken in
-    turn (the order reversed every other round) so that a host whose speed drifts by tens of
-    percent within minutes slows every block alike; prints each round and, per block, the
-    median of its rates and of its ratios to the first block's in the same round."""
+    """paired_rates of one agent's program at each block size; prints, per block, the median
+    of its rates and of its ratios to the first block's in the same round."""
     regime = timed_regime(steps)
-    hyper = dqn.Hyper(jnp.full(num_seeds, 1e-4), jnp.full(num_seeds, 0.5))
-    states = {}
-    for block in blocks:
-        program = compile_program(env, agent, regime, num_seeds, block)
-        runner, _ = program.interval(program.init(member_keys(0, num_seeds), hyper), jnp.int32(0))
-        states[block] = [program.interval, jax.block_until_ready(runner)]  # warmed up
-    rates = {block: [] for block in blocks}
-    for i in range(rounds):
-        for block in blocks if i % 2 == 0 else blocks[::-1]:
-            interval, runner = states[block]
-            start = time.perf_counter()
-            runner, _ = interval(runner, jnp.int32((i + 1) * steps))
-            states[block][1] = jax.block_until_ready(runner)
-            rates[block].append(num_seeds * steps / (time.perf_counter() - start))
-        print(f"round {i + 1}: " + ", ".join(f"block {b} {rates[b][-1]:.0f}" for b in blocks))
+    programs = {
+        f"block {block}": compile_program(env, agent, regime, num_seeds, block) for block in blocks
+    }
+    labelled = paired_rates(programs, num_seeds, steps, rounds)
+    rates = {block: labelled[f"block {block}"] for block in blocks}
     for block in blocks:
         ratios = [r / f for r, f in zip(rates[block], rates[blocks[0]])]
         print(f"{agent_name}: block {block}: median {statistics.median(rates[block]):.0f} "
