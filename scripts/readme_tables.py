@@ -54,8 +54,8 @@ def online_seeds(tree: Path, extra: tuple = ()) -> pd.DataFrame:
 
 def maze_seeds(tree: Path) -> pd.DataFrame:
     """online_seeds of issue 13's ProcMaze variants, with the maze's name (configs/maze/)."""
-    seeds = online_seeds(tree, extra=claims.MAZE_COLUMNS)
-    return claims.with_maze(seeds) if not seeds.empty else seeds
+    seeds = online_seeds(tree, extra=claims.paradigms.MAZE_COLUMNS)
+    return claims.paradigms.with_maze(seeds) if not seeds.empty else seeds
 
 
 def fig1_outcomes(tree: Path, runs: str = "all") -> pd.DataFrame:

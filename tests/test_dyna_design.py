@@ -306,30 +306,31 @@ def arm_stats(rows):
 
 
 def test_arm_beats_needs_separated_intervals_and_says_which_way():
-    from experiments.analysis.claims import FAIL, NOT_RUN, PASS, TOO_SMALL, arm_beats
+    from experiments.analysis.claims import EVERY, FAIL, NOT_RUN, PASS, TOO_SMALL
+    from experiments.analysis.claims.dyna_design import arms
 
-    verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)]),
-                               "simple", "simple_mean")  # fmt: skip
-    assert verdict == PASS and "ahead" in shown  # 0.39 > 0.35
-    verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.05), ("simple_mean", 0.30, 0.06)]),
-                               "simple", "simple_mean")  # fmt: skip
+    arm_beats = arms("simple", "simple_mean", over=EVERY)
+    verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)]))
+    assert verdict == PASS and "(simple ahead)" in shown  # 0.39 > 0.35
+    verdict, shown = arm_beats(arm_stats([("simple", 0.40, 0.05), ("simple_mean", 0.30, 0.06)]))
     assert verdict == TOO_SMALL and "too small to tell" in shown  # 0.35 < 0.36: overlap
-    verdict, shown = arm_beats(arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]),
-                               "simple", "simple_mean")  # fmt: skip
-    assert verdict == FAIL and "behind" in shown
-    assert arm_beats(arm_stats([("simple", 0.4, 0.01)]), "simple", "simple_mean")[0] == NOT_RUN
-    # `envs` keeps only those environments' levels: a ProcMaze loss does not count against a
-    # claim about stochastic environments, and a claim with none of them is NOT RUN.
+    verdict, shown = arm_beats(arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)]))
+    assert verdict == FAIL and "(simple_mean ahead)" in shown
+    assert arm_beats(arm_stats([("simple", 0.4, 0.01)]))[0] == NOT_RUN
+    # `at` keeps only those environments' levels: a ProcMaze loss does not count against a
+    # claim about stochastic environments, and a claim without each one it names is NOT RUN.
     import pandas as pd
 
     panflute = arm_stats([("simple", 0.40, 0.01), ("simple_mean", 0.30, 0.05)])
     procmaze = arm_stats([("simple", 0.20, 0.01), ("simple_mean", 0.30, 0.01)])
     procmaze = procmaze.assign(env="procmaze")
     both = pd.concat([panflute, procmaze])
-    assert arm_beats(both, "simple", "simple_mean")[0] == FAIL
-    verdict, shown = arm_beats(both, "simple", "simple_mean", envs=("panflute", "buttongrid"))
+    assert arm_beats(both)[0] == FAIL
+    verdict, shown = arms("simple", "simple_mean", over=EVERY, at={"env": ("panflute",)})(both)
     assert verdict == PASS and "ProcMaze" not in shown
-    assert arm_beats(procmaze, "simple", "simple_mean", envs=("panflute",))[0] == NOT_RUN
+    stochastic = arms("simple", "simple_mean", over=EVERY, at={"env": ("panflute", "buttongrid")})
+    assert stochastic(both) == (NOT_RUN, shown + "; ButtonGrid: not run")
+    assert stochastic(procmaze)[0] == NOT_RUN
 
 
 def test_the_offline_search_control_claim_reads_the_replayed_1_step_outcome():

@@ -1,10 +1,11 @@
-"""The model-family claim judges (experiments/analysis/claims.py, end of CLAIMS) on
+"""The model-family claim judges (experiments/analysis/claims/families.py) on
 hand-made tables, as scripts/model_families.py writes them; one test per verdict."""
 
 import pandas as pd
 
 from experiments.analysis import claims
-from experiments.analysis.claims import FAIL, NOT_RUN, PASS
+from experiments.analysis.claims import ANY, FAIL, NOT_RUN, PASS
+from experiments.analysis.claims.families import ARMS
 
 HIGH, LOW, MID = [10.0, 10.1, 9.9], [1.0, 1.1, 0.9], [5.0, 9.0, 1.0]  # MID overlaps both
 
@@ -21,7 +22,7 @@ def families(*cells, value="final_score", by=("env", "complexity")) -> pd.DataFr
 def test_arm_beats_arm_passes_where_intervals_separate_at_some_level():
     table = families((("panflute", 4), "mpc", HIGH), (("panflute", 4), "simple_model", LOW),
                      (("procmaze", 2), "mpc", MID), (("procmaze", 2), "simple_model", LOW))
-    verdict, measured = claims.arm_beats_arm(table, "mpc", "simple_model")
+    verdict, measured = claims.compare(table, "mpc", "simple_model", ANY, **ARMS)
     assert verdict == PASS
     assert "PanFlute 4: mpc 10 ± 0.25 vs simple 1 ± 0.25 (mpc ahead)" in measured
     assert "ProcMaze 2: mpc 5 ± 9.9 vs simple 1 ± 0.25 (too small to tell)" in measured
@@ -30,19 +31,20 @@ def test_arm_beats_arm_passes_where_intervals_separate_at_some_level():
 def test_arm_beats_arm_fails_when_too_small_to_tell_or_behind():
     table = families((("panflute", 4), "ensemble", MID), (("panflute", 4), "simple_model", LOW),
                      (("procmaze", 2), "ensemble", LOW), (("procmaze", 2), "simple_model", HIGH))
-    verdict, measured = claims.arm_beats_arm(table, "ensemble", "simple_model")
+    verdict, measured = claims.compare(table, "ensemble", "simple_model", ANY, **ARMS)
     assert verdict == FAIL
     assert "(too small to tell)" in measured and "(simple ahead)" in measured
     overlapping = families(
         (("panflute", 4), "ensemble", MID), (("panflute", 4), "simple_model", LOW)
     )
-    assert claims.arm_beats_arm(overlapping, "ensemble", "simple_model")[0] == claims.TOO_SMALL
+    verdict, _ = claims.compare(overlapping, "ensemble", "simple_model", ANY, **ARMS)
+    assert verdict == claims.TOO_SMALL
 
 
 def test_arm_beats_arm_is_not_run_without_both_arms():
     table = families((("panflute", 4), "mbpo", HIGH))
-    assert claims.arm_beats_arm(table, "mbpo", "simple_model")[0] == NOT_RUN
-    assert claims.arm_beats_arm(pd.DataFrame(), "mbpo", "simple_model")[0] == NOT_RUN
+    assert claims.compare(table, "mbpo", "simple_model", ANY, **ARMS)[0] == NOT_RUN
+    assert claims.compare(pd.DataFrame(), "mbpo", "simple_model", ANY, **ARMS)[0] == NOT_RUN
 
 
 def test_accuracy_is_judged_at_the_last_step_only():
@@ -52,10 +54,11 @@ def test_accuracy_is_judged_at_the_last_step_only():
         rows.append(families((("procmaze-2",), "slbo", first), (("procmaze-2",), "simple_model",
                               second), value="accuracy", by=("level",)).assign(step=step))
     table = pd.concat(rows, ignore_index=True)
-    verdict, measured = claims.accuracy_at_last_step(table, "slbo", "simple_model")
+    slbo = dict(winner="slbo", loser="simple_model", over=ANY)
+    verdict, measured = claims.families.accuracy_at_last_step(table, **slbo)
     assert verdict == FAIL and "simple ahead" in measured
     flipped = table.assign(step=11 - table["step"])
-    assert claims.accuracy_at_last_step(flipped, "slbo", "simple_model")[0] == PASS
+    assert claims.families.accuracy_at_last_step(flipped, **slbo)[0] == PASS
 
 
 def bins(arm, predicted, ends, num_pipes=4):
@@ -64,18 +67,21 @@ def bins(arm, predicted, ends, num_pipes=4):
                          "predicted": predicted})
 
 
+ENSEMBLE = dict(winner="ensemble", loser="simple_model", over=ANY)
+
+
 def test_ensemble_smooths_less_when_its_prediction_at_n_minus_1_is_lower():
     table = pd.concat([
         bins("ensemble", [0.1, 0.11, 0.09], 3), bins("simple_model", [0.5, 0.51, 0.49], 3),
         bins("ensemble", [0.9, 0.9, 0.9], 4), bins("simple_model", [0.1, 0.1, 0.1], 4),
     ])  # n = 4 ends decides nothing: only n - 1 = 3 is read
-    verdict, measured = claims.ensemble_smooths_less(table)
+    verdict, measured = claims.families.ensemble_smooths_less(table, **ENSEMBLE)
     assert verdict == PASS and "ensemble ahead" in measured
     swapped = table.assign(arm=table["arm"].map({"ensemble": "simple_model",
                                                  "simple_model": "ensemble"}))
-    verdict, measured = claims.ensemble_smooths_less(swapped)
+    verdict, measured = claims.families.ensemble_smooths_less(swapped, **ENSEMBLE)
     assert verdict == FAIL and "simple ahead" in measured
-    assert claims.ensemble_smooths_less(pd.DataFrame())[0] == NOT_RUN
+    assert claims.families.ensemble_smooths_less(pd.DataFrame(), **ENSEMBLE)[0] == NOT_RUN
 
 
 def test_the_six_family_claims_read_the_model_families_results():

@@ -17,9 +17,9 @@ from agents.deepmdp import DeepMDP
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
 from experiments import config, offline
-from experiments.analysis import claims
 from experiments.driver import member_keys
 from experiments.offline import dataset, report, training
+from experiments.offline.prediction import PAPER_PREDICTION
 from experiments.settings import OfflineSettings
 
 STAY, UP, LEFT, DOWN, RIGHT = range(5)
@@ -101,7 +101,7 @@ def test_action_counts_sum_to_the_seeds_per_cell():
 
 
 def test_paper_predictions_match_spec():
-    ok = {key for key, value in claims.PAPER_PREDICTION.items() if value}
+    ok = {key for key, value in PAPER_PREDICTION.items() if value}
     assert ok == {
         ("dqn", "all_evaluation"),
         ("model_1step", "all_evaluation"),
@@ -110,7 +110,7 @@ def test_paper_predictions_match_spec():
         ("model_10step", "path_to_goal"),
         ("model_10step", "single_cell"),
     }
-    assert len(claims.PAPER_PREDICTION) == 12
+    assert len(PAPER_PREDICTION) == 12
 
 
 # ----------------------------------------------------------------------------- the pieces

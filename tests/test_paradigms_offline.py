@@ -245,7 +245,7 @@ def test_paradigm_judges_say_too_small_to_tell_when_the_rule_cannot_separate():
                              fraction_optimal=f, succeeded=True, max_abs_q_gap=0.0,
                              scale="cpu"))  # fmt: skip
     table = pd.DataFrame(rows)
-    verdict, shown = claims.paradigm_better(
+    verdict, shown = claims.paradigms.paradigm_better(
         table, ("network_gps", "dqn", "path_to_goal"), ("network", "dqn", "path_to_goal")
     )
     assert verdict == claims.TOO_SMALL and "0.60" in shown
@@ -254,5 +254,5 @@ def test_paradigm_judges_say_too_small_to_tell_when_the_rule_cannot_separate():
     network = table.assign(case="network")
     both = pd.concat([tabular, tabular.assign(agent="model_1step"),
                       network, network.assign(agent="model_1step")])  # fmt: skip
-    assert claims.advantage_disappears(both, "tabular")[0] == claims.TOO_SMALL
-    assert claims.advantage_disappears(both, "linear")[0] == claims.NOT_RUN
+    assert claims.paradigms.advantage_disappears(both, "tabular")[0] == claims.TOO_SMALL
+    assert claims.paradigms.advantage_disappears(both, "linear")[0] == claims.NOT_RUN

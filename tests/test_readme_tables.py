@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from experiments.offline.prediction import PAPER_PREDICTION
+
 sys.path.insert(0, "scripts")
 import readme_tables  # noqa: E402
 
@@ -127,7 +129,7 @@ def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, 
         outcomes = pd.DataFrame(
             [dict(agent=a, coverage=c, succeeded=p != (flipped and a == "dqn"),
                   paper_prediction=p, worst_fraction_optimal=0.5)
-             for (a, c), p in readme_tables.claims.PAPER_PREDICTION.items()]
+             for (a, c), p in PAPER_PREDICTION.items()]
         )  # fmt: skip
         outcomes.to_parquet(run_dir / "outcomes.parquet")
         (run_dir / "summary.json").write_text("{}")

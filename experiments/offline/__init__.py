@@ -22,7 +22,8 @@ the latent rollouts of a DeepMDP trained on the same dataset (network learner on
 
 dataset.py: the datasets as replay buffers and the evaluation probes; training.py: the
 phases and a whole run (`run`, the agents table `AGENTS`); report.py: the rows and the
-tidy tables of a run directory (`tables`, `summarize`, `outcome_grid`).
+tidy tables of a run directory (`tables`, `summarize`, `outcome_grid`); prediction.py: the
+paper's prediction of each outcome (`PAPER_PREDICTION`).
 """
 
 from experiments.offline.learners import LEARNERS

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from envs import gridworld as gw
-from experiments.analysis.claims import PAPER_PREDICTION
 from experiments.offline import dataset
+from experiments.offline.prediction import PAPER_PREDICTION
 
 ACTION_NAMES = ("stay", "up", "left", "down", "right")
 LAYOUTS = tuple(gw.evaluation_layouts())  # ("E1", "E2")
