@@ -34,11 +34,11 @@ def built(*overrides):
     return job.agent, job.regime
 
 
-def one_update(monkeypatch, agent, env=None):
+def one_update(monkeypatch, agent):
     """What one update of `agent` (after observing one ProcMaze transition) trains on: the Q
     batch's rows and discount, the rows of real transitions, each rollout's (steps, starts,
     rows), each model step's batch rows and the size of each draw from the buffer."""
-    env = env or envs.make("procmaze", grid_size=3)
+    env = envs.make("procmaze", grid_size=3)  # as SMALL
     seen = {"q_rows": [], "discount": [], "real_rows": [], "rollouts": [], "model_rows": [],
             "draws": []}
     learn, real_batch, train_step, draw = (
