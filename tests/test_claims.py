@@ -1,6 +1,7 @@
 """The claim judges of experiments/analysis/claims/ on hand-made tables, one test per verdict:
 `compare` for each of its `over` choices, then every claim as CLAIMS states it."""
 
+import functools
 import os
 import sys
 
@@ -706,6 +707,17 @@ def levels(*outcomes, env="panflute", regime="high_data"):
     return [(env, regime, size, agent, score)
             for size, outcome in enumerate(outcomes, start=3)
             for agent, score in zip(("deepmdp", "er"), scores[outcome])]  # fmt: skip
+
+
+OVER_WORDS = {EVERY: "at every", HARDEST: "at the most complex level", ANY: "at some",
+              MOST: "at most levels", GENERALLY: "generally"}  # fmt: skip
+
+
+def test_each_comparison_claim_states_its_over_in_its_text():
+    over = {c.text: c.judge.keywords["over"] for c in claims.CLAIMS
+            if isinstance(c.judge, functools.partial) and "over" in c.judge.keywords}  # fmt: skip
+    assert len(over) == 24 and set(over.values()) == set(claims.OVER)
+    assert [text for text, o in over.items() if OVER_WORDS[o] not in text] == []
 
 
 @pytest.mark.parametrize("over, verdicts", [
