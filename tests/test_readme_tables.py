@@ -190,3 +190,15 @@ def test_the_fidelity_table_shows_a_switch_run_alone_in_its_own_column(tmp_path,
                         "alone | uniform random policy |")
     assert lines[2] == "| ProcMaze 2, simple model | 6k | 1 ± 0.25 | 5 ± 0.25 | 3 ± 0.25 | -5.9 |"
 
+
+
+def test_every_link_of_the_readme_is_a_file_of_the_repository():
+    """mkdocs build --strict checks the links of docs/ (.ci/run); this checks README.md's,
+    which point into docs/ and results/ and never outside the repository."""
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", Path("README.md").read_text())
+    local = [link for link in links if "://" not in link]
+    assert "docs/adding-an-agent.md" in local and "results/figures/quickstart_cpu.png" in local
+    root = Path(".").resolve()
+    for link in local:
+        target = (root / link).resolve()
+        assert target.is_relative_to(root) and target.exists(), link

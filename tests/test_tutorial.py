@@ -73,7 +73,7 @@ def test_the_tutorial_agent_runs_from_the_command_line(tmp_path):
     command = next(body for language, _, body in blocks(TUTORIAL.read_text())
                    if language == "bash").splitlines()[0]  # fmt: skip
     small = ["level=panflute-3", "agent.hidden=[16]", "scale.num_seeds=2", "progress=false",
-             "scale.steps_fraction=0.0005", f"results_root={tmp_path / 'r'}"]  # fmt: skip
+             "scale.steps_fraction=0.002", f"results_root={tmp_path / 'r'}"]  # fmt: skip
     argv = [sys.executable, "-c", "from experiments.run import main; main()",
             *command.split()[1:], *small]  # fmt: skip
     environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
