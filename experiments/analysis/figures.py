@@ -44,19 +44,26 @@ def learning_curve(
     ylabel: str = "greedy score",
     baseline: float | None = None,
 ):
-    figure, ax = plt.subplots(figsize=(5, 3.2))
+    """Each seed's greedy score as a thin line, and their mean with the 95% t interval of
+    the mean as a band: the band is where the mean lies, not where the seeds lie."""
+    figure, ax = plt.subplots(figsize=(5, 3.8))
     num = metrics["member"].nunique()
     diverged = int(metrics.groupby("member")["diverged"].any().sum())
     note = f" ({diverged} diverged, scored as they play)" if diverged else ""
-    curve_with_ci(metrics, ax, label=f"mean of {num} seeds, 95% CI{note}")
+    line = curve_with_ci(metrics, ax, label=f"mean of {num} seeds; band: its 95% interval{note}")
+    for i, (_, seed) in enumerate(metrics.groupby("member")):
+        label = "each seed" if i == 0 else None
+        ax.plot(seed["step"], seed["score"], color=line.get_color(), alpha=0.45, linewidth=0.7,
+                label=label)
     if baseline is not None:
         ax.axhline(
             baseline, color="grey", linestyle="--", linewidth=1, label="uniform random policy"
         )
     ax.set_xlabel("environment steps")
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
+    # Below the axes, where it hides no seed's line.
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     ax.grid(alpha=0.3)
     figure.tight_layout()
     return figure
