@@ -174,7 +174,6 @@ def test_one_update_moves_q_one_adam_step_towards_the_hand_computed_targets(agen
         updated, _ = agent.update(state, update_key)
         return q.apply(updated.learner.params, jnp.zeros(features))
 
-
     q_after = np.asarray(fast_jit(run)(jax.random.key(0)))
     expected = V * (1 - dqn.WEIGHT_DECAY) + np.array([STEP, -STEP])
     np.testing.assert_allclose(q_after, expected, rtol=0, atol=STEP / 100)
