@@ -7,7 +7,7 @@ z: acting encodes the current observation, rollouts start from the encodings of 
 observations and step through the transition network, through the one rollout function
 (agents.dyna.model_agent), exactly as the paper's latent models do.
 
-Choices, and why (also in README, Deviations and choices):
+Choices, and why (also in docs/deviations.md):
 
 - Deterministic latent of `latent_size` features, RMS-normalized: z = e / rms(e), so every
   latent lies on the sphere of radius sqrt(latent_size) (features of scale 1 for the

@@ -29,7 +29,7 @@ from agents.base import Agent
 from agents.simple_model import simple_model_agent
 from envs import checks
 
-PLANNERS = ("random_shooting",)  # mctx's tree search is not built (README)
+PLANNERS = ("random_shooting",)  # mctx's tree search is not built (docs/studies/model-families.md)
 
 
 def random_shooting(num_sequences: int, horizon: int, num_actions: int):

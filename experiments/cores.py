@@ -7,7 +7,7 @@ communicate, so on a CPU the suite makes each core a device
 (`--xla_force_host_platform_device_count`) and shards the members over them like GPUs
 (experiments/driver.py); a program that runs alone (offline Figure 1, a width the cores do
 not divide) still spreads its large ops over every core. The ratios to the authors' code
-that this gives on 2-core machines are in the README ("Speed and memory"), per CPU.
+that this gives on 2-core machines are in docs/speed.md, per CPU.
 
 The flag only takes effect before JAX starts its CPU backend, so the entry points (`mbgen`,
 scripts/benchmark.py) call `use_every_core()` before importing JAX; a library user who does

@@ -55,7 +55,7 @@ class Program(NamedTuple):
 # (768 KB a layer) they stay nearer a core's L2 cache (2 MiB a core on the Xeons measured,
 # lscpu). Blocks of 5 were 1.1x faster than 15 on one Xeon (2026-12-03), and blocks of 3
 # 1.08-1.14x faster than 5 on another (2026-12-05; ER, the simple model, the categorical
-# latent; README, "Speed and memory"). In one wide vmap of 330 members per-member throughput
+# latent; docs/speed.md). In one wide vmap of 330 members per-member throughput
 # fell to 78-81% (ER) and 63% (simple model) of its rate at 30; blocks of 30 kept it there
 # (smaller blocks not yet timed at 330).
 CPU_BLOCK = 3
@@ -74,8 +74,8 @@ def member_devices(width: int, devices=None) -> list:
     would put members nobody asked for into checkpoints, saved models and trackers, with
     shapes that depend on the machine. On a CPU, whose devices are its cores
     (experiments/cores.py), the most of them that divide `width`. How many members share a
-    device can move the last bits of some matrix products, as the block size can (README,
-    "Speed and memory"); a given command on a given machine is deterministic."""
+    device can move the last bits of some matrix products, as the block size can
+    (docs/speed.md); a given command on a given machine is deterministic."""
     devices = jax.devices() if devices is None else devices
     if devices[0].platform == "cpu":
         return devices[: max(d for d in range(1, len(devices) + 1) if width % d == 0)]
@@ -121,7 +121,7 @@ def compile_program(
     (None: `default_block()`; 0: all at once) that `lax.map` runs in sequence. Sharding and
     blocking change the schedule; the number of members vmapped together can move the last
     bits of a member's matrix products (the latent agents' at golden.py's sizes, ER's too
-    at the paper's networks; README, "Speed and memory").
+    at the paper's networks; docs/speed.md).
     `compiler_options` go to XLA for both programs (the tests skip its backend
     optimizations, since their runs are short and compiling is what costs). `speed` chooses
     how the interval's loop is built (experiments/online.py), never what it computes."""

@@ -41,7 +41,8 @@ class Grid:
 @dataclass(frozen=True)
 class OfflineSettings:
     """The offline grid world of Figure 1 (configs/experiment/fig1.yaml; Appendix E is not in
-    the paper, see the README). Each phase runs `chunk` steps per call of its program."""
+    the paper, see docs/figures/figure1.md). Each phase runs `chunk` steps per call of its
+    program."""
 
     model_steps: int  # model training steps, before any Q update
     q_steps: int  # Q-network updates

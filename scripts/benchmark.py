@@ -40,8 +40,8 @@ from agents import dqn, replay
 from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime, Speed
 
-# Settings beyond the paper that change an agent's work per step (README, "Beyond the
-# paper"); deepmdp and mpc are registered agents, so they are in the default list anyway.
+# Settings beyond the paper that change an agent's work per step (docs/studies/,
+# beyond the paper); deepmdp and mpc are registered agents, so they are in the default list anyway.
 VARIANTS = [
     "er:priority_exponent=0.6",
     "simple_model:priority_exponent=0.6",

@@ -1,5 +1,5 @@
 """The model-based families experiment (configs/experiment/model_families.yaml), from its
-results tree only: the tables behind the README's section and claims, and its figure.
+results tree only: the tables behind docs/studies/model-families.md and the claims, and its figure.
 
 PYTHONPATH=. python scripts/model_families.py results/model_families
 PYTHONPATH=. python scripts/model_families.py results/model_families \

@@ -1,4 +1,4 @@
-"""scripts/flops.py: the per-part FLOP counts that the README's GPU estimates and
+"""scripts/flops.py: the per-part FLOP counts that docs/speed.md and
 benchmark.py's GFLOP/s rest on agree with a count by hand from the layer sizes, and count a
 10-step rollout as ten steps and the once-per-interval checks as amortized."""
 

@@ -1,5 +1,5 @@
-"""The model-based families beyond the paper (README "Beyond the paper: model-based
-families"): ensembles (agents/ensemble.py), decision-time planning (agents/mpc.py),
+"""The model-based families beyond the paper (docs/studies/
+model-families.md): ensembles (agents/ensemble.py), decision-time planning (agents/mpc.py),
 multi-step model training and branched rollouts (agents/dyna.py), on hand-worked cases.
 Every test here is cheap (tiny networks, no online loop); the contract test runs mpc."""
 

@@ -1,5 +1,5 @@
-"""Model accuracy along open-loop rollouts (SLBO's target, README "Beyond the paper:
-model-based families"): from a real observation, the model predicts the next step of a real
+"""Model accuracy along open-loop rollouts (SLBO's target,
+docs/studies/model-families.md): from a real observation, the model predicts the next step of a real
 trajectory from its own sampled bits, given the real actions, for `horizon` steps; step j is
 scored by the fraction of bits its thresholded prediction (logit > 0) gets right against the
 real observation, over the windows whose trajectory has not ended (no terminal) before it.
