@@ -3,6 +3,7 @@
 A bad value raises ConfigError with one sentence naming the key and what is allowed.
 """
 
+import copy
 import functools
 import hashlib
 import json
@@ -74,9 +75,9 @@ def check_command(arguments: list[str], check_job=None) -> list[str]:
         added = composable(overrides)
         overrides = [added.get(o, o) for o in overrides]
         members = sweep_members(overrides) if sweep else [overrides]
-        for member in members:
-            cfg = compose("config", overrides=member, return_hydra_config=True)
-            check_run(cfg, check_job)
+        cfg = compose("config", overrides=members[0], return_hydra_config=True)
+        for member in member_configs(members) if sweep else [cfg]:
+            check_run(member, check_job)
     check_writable(Path(cfg.hydra.sweep.dir if sweep else cfg.hydra.run.dir))
     return [added.get(a, a) for a in arguments]
 
@@ -136,12 +137,42 @@ def sweep_members(overrides: list[str]) -> list[list[str]]:
     return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
 
 
+def member_configs(members: list[list[str]]):
+    """The composed config (without Hydra's) of each sweep member. Members that differ only
+    in plain values (level=..., seed=...) share one composition, Hydra's slow part: the
+    values are set on a copy of it as Hydra sets them."""
+    composed = {}
+    for member in members:
+        parsed = OverridesParser.create().parse_overrides(member)
+        values = [o for o in parsed if _plain_value(o)]
+        rest = tuple(o.input_line for o in parsed if not _plain_value(o))
+        if rest not in composed:
+            composed[rest] = compose("config", overrides=list(rest))
+        cfg = copy.deepcopy(composed[rest])
+        for override in values:
+            OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+        yield cfg
+
+
+def _plain_value(override) -> bool:
+    """A value set on a key the config has (`seed=1`), not a group choice, an addition or a
+    deletion, nor Hydra's own."""
+    key = override.key_or_group
+    return not (
+        override.is_add()
+        or override.is_force_add()
+        or override.is_delete()
+        or override.package is not None
+        or key.startswith("hydra")
+        or (CONFIG_DIR / key.replace(".", "/")).is_dir()
+    )
+
+
 def check_run(cfg: DictConfig, check_job=None) -> None:
-    """Everything a run checks before it writes: its settings, and that its config resolves
-    to a folder name and a stored config."""
+    """Everything a run checks before it writes (building its env and agent checks every
+    value its folder name and stored config are made of)."""
     run_cfg = apply_level(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
     job = build_offline(run_cfg) if run_cfg.kind == "offline_gridworld" else build(run_cfg)
-    stored_config(run_cfg)
     if check_job is not None:
         check_job(run_cfg, job)
 
@@ -204,7 +235,7 @@ def apply_level(cfg: DictConfig) -> DictConfig:
             f"level must be <env>-<complexity> with env one of "
             f"{', '.join(envs.NAMES)}, e.g. procmaze-4; got {level!r}."
         )
-    env_cfg = OmegaConf.load(CONFIG_DIR / "env" / f"{name}.yaml")
+    env_cfg = OmegaConf.create(env_defaults(name))
     complexity_key = envs.REGISTRY[name].complexity_key
     for key, value in given_env_settings(cfg.env).items():
         if key not in env_cfg:
@@ -225,11 +256,17 @@ def apply_level(cfg: DictConfig) -> DictConfig:
     return cfg
 
 
+@functools.cache
+def env_defaults(name) -> dict:
+    """The settings of configs/env/<name>.yaml ({} for a name without one)."""
+    path = CONFIG_DIR / "env" / f"{name}.yaml"
+    return OmegaConf.to_container(OmegaConf.load(path)) if path.is_file() else {}
+
+
 def given_env_settings(env_cfg: DictConfig) -> dict:
     """The env settings that differ from those of the env group they were composed on:
     the ones a command or an experiment gave."""
-    group = CONFIG_DIR / "env" / f"{env_cfg.get('name')}.yaml"
-    defaults = OmegaConf.load(group) if group.is_file() else {}
+    defaults = env_defaults(env_cfg.get("name"))
     return {
         key: value
         for key, value in env_cfg.items()
