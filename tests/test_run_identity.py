@@ -5,13 +5,15 @@ config, or one being written, is refused in one sentence and left as it was."""
 
 import os
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import config, results
+from experiments import checkpoint, config, results
 
 BY_HAND = ["step_size=1e-4", "temperature=0.1"]  # no tuned lookup: any agent, env, regime
 # (command, the settings to vary): every agent's and env's settings, every other setting of
@@ -204,3 +206,17 @@ def test_a_sweep_skips_a_member_another_process_is_writing(tmp_path, mbgen_here)
     assert result.returncode == 0, result.stderr
     assert f"skipping {member}: another run (process {os.getpid()}) is writing it" in result.stderr
     assert {p.name: p.stat().st_mtime_ns for p in member.iterdir()} == before
+
+
+def test_a_checkpoint_of_another_configuration_is_refused_after_strays_are_removed(
+    tmp_path, mbgen_here
+):
+    # The folder's config is this command's, its checkpoint another's (written before run
+    # identities existed): refused before compiling; a killed write's temporary file is gone.
+    run_dir = tmp_path / "run"
+    stored_run(run_dir, [], files=())
+    checkpoint.save(run_dir / checkpoint.FILE, {"a": np.zeros(2)}, 1, pd.DataFrame(), "old")
+    (run_dir / ".checkpoint.npz.x1y2.tmp").write_bytes(b"half")
+    result = mbgen_here([f"hydra.run.dir={run_dir}"], tmp_path)
+    assert_refused(result, "holds a checkpoint (checkpoint.npz) of another configuration")
+    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.npz", "config.yaml"]
