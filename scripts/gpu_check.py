@@ -71,6 +71,17 @@ LIMITS = {
     "reference": 240,
 }
 DEFAULT_STEPS = [s for s in LIMITS if s != "reference"]
+# What each step writes: removed before it runs, so that a step run again replaces its figures.
+OUTPUTS = {
+    "install": ["install.json"],
+    "tests": ["tests.txt"],
+    "throughput": ["throughput.csv", "kernels.csv"],
+    "speed": ["speed.csv"],
+    "concurrency": ["concurrency.csv", "concurrency"],
+    "paper_slice": ["paper_slice.csv", "paper_slice"],
+    "determinism": ["determinism.json", "determinism"],
+    "reference": ["reference.csv"],
+}
 
 # XLA's command buffers (CUDA graphs): every kind of command, loops and branches included, so
 # that a whole interval can become one graph; and none, to see what they give today.
@@ -231,16 +242,28 @@ def run_steps(out: Path | None, smoke: bool, steps: list[str]) -> None:
     (out / "logs").mkdir(exist_ok=True)
     write_json(out / "provenance.json", provenance(device, smoke))
     scale = 10 if smoke else 1  # a CPU compiles several times slower than an H100's host
-    report = []
+    summary = out / "summary.json"
+    earlier = json.loads(summary.read_text())["steps"] if summary.exists() else []
+    report = [r for r in earlier if r["step"] not in steps]  # --only: the others' stay
     for name in steps:
+        remove(out, OUTPUTS[name])
         command = [sys.executable, __file__, "step", name, str(out)]
         command += ["--cpu-smoke"] if smoke else []
         status, seconds = timed(command, LIMITS[name] * scale, out / "logs" / f"{name}.log", env)
         report.append({"step": name, "status": status, "seconds": round(seconds, 1),
                        "limit_s": LIMITS[name] * scale})  # fmt: skip
         print(f"{name:<12} {status:<16} {seconds:6.1f} s", flush=True)
-        write_json(out / "summary.json", {"steps": report})
+        write_json(summary, {"steps": report})
     print(f"everything in {out}/ (summary.json); docs/gpu.md: python scripts/gpu_check.py report")
+
+
+def remove(out: Path, names: list[str]) -> None:
+    for name in names:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def describe_device(env: dict) -> dict:
@@ -379,7 +402,8 @@ def opcode(line: str) -> str:
             if depth == 0:
                 rest = rest[i + 1 :]
                 break
-    return re.match(r"\s*\S*?\s*([a-z][\w\-]*)\(", rest).group(1)
+    found = re.match(r"\s*\S*?\s*([a-z][\w\-]*)\(", rest)
+    return found.group(1) if found else "unparsed"  # counted as a kernel
 
 
 def parse_hlo(text: str) -> tuple[dict, str]:
@@ -435,7 +459,7 @@ def kernel_counts(text: str, steps: int) -> dict:
             names = callees(line, "branch_computations") or (
                 callees(line, "true_computation") + callees(line, "false_computation")
             )
-            costliest = tuple(max(x) for x in zip(*(executed(b) for b in names)))
+            costliest = tuple(max(x) for x in zip((0, 0, 0), *(executed(b) for b in names)))
             return sum_of([costliest, (0, 0, 1)])
         if op == "call":
             return executed(callees(line, "to_apply")[0])
@@ -599,7 +623,7 @@ def step_paper_slice(out: Path, s: Sizes) -> None:
 
 def measured_rate(out: Path, agent: str, env: str, members: int) -> float | None:
     path = out / "throughput.csv"
-    rows = list(csv.DictReader(open(path))) if path.exists() else []
+    rows = csv.DictReader(path.read_text().splitlines()) if path.exists() else []
     for row in rows:
         if (row["agent"], row["env"], row["members"]) == (agent, env, str(members)):
             return float(row["seed_steps_per_s"])
@@ -618,7 +642,6 @@ def step_determinism(out: Path, s: Sizes) -> None:
     tables = []
     for run in ("first", "second"):
         run_dir = out / "determinism" / run
-        shutil.rmtree(run_dir, ignore_errors=True)
         done = mbgen(overrides, run_dir, DETERMINISTIC)
         if done.returncode:
             sys.exit(done.stderr[-3000:])
@@ -684,7 +707,7 @@ def read_records(root: Path) -> list[dict]:
             continue
         record = {"folder": folder.name, **info}
         for path in folder.glob("*.csv"):
-            record[path.stem] = list(csv.DictReader(open(path)))
+            record[path.stem] = list(csv.DictReader(path.read_text().splitlines()))
         for name in ("determinism",):
             if (folder / f"{name}.json").exists():
                 record[name] = json.loads((folder / f"{name}.json").read_text())
