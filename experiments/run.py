@@ -76,7 +76,7 @@ def run(cfg: DictConfig) -> None:
         if not sweep:
             fail(
                 f"the results directory {run_dir} is being written by another run "
-                f"(process {busy}); wait until it ends, or pass another hydra.run.dir=...."
+                f"(process {busy}); wait until it ends, or choose another folder (hydra.run.dir)."
             )
         print(f"skipping {run_dir}: another run (process {busy}) is writing it", file=sys.stderr)
     except (config.ConfigError, Refused) as error:
@@ -89,7 +89,13 @@ def claim(run_dir: Path, stored: dict, sweep: bool) -> bool:
     refused, or skipped by a sweep."""
     config_file = run_dir / results.CONFIG
     if config_file.exists():
-        there = config.identity(yaml.safe_load(config_file.read_text()) or {})
+        try:
+            there = config.identity(yaml.safe_load(config_file.read_text()) or {})
+        except yaml.YAMLError:
+            raise Refused(
+                f"the results directory {run_dir} holds a config.yaml that cannot be read; "
+                "pass another hydra.run.dir=... or remove it first."
+            ) from None
         difference = config.first_difference(there, config.identity(stored))
         if difference:
             raise Refused(

@@ -220,3 +220,12 @@ def test_a_checkpoint_of_another_configuration_is_refused_after_strays_are_remov
     result = mbgen_here([f"hydra.run.dir={run_dir}"], tmp_path)
     assert_refused(result, "holds a checkpoint (checkpoint.npz) of another configuration")
     assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.npz", "config.yaml"]
+
+
+def test_a_folder_whose_config_cannot_be_read_is_refused_and_left_alone(tmp_path, mbgen_here):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / results.CONFIG).write_text("agent: {name: [er\n")
+    result = mbgen_here([f"hydra.run.dir={run_dir}"], tmp_path)
+    assert_refused(result, "holds a config.yaml that cannot be read")
+    assert (run_dir / results.CONFIG).read_text() == "agent: {name: [er\n"
