@@ -25,7 +25,8 @@ from experiments.tuned import read_tuned_file, tuned
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = (
-    "env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity", "design"
+    "env", "agent", "regime", "scale", "experiment", "rollouts", "logger", "fidelity", "design",
+    "speed",
 )
 # The switches of configs/fidelity/: the suite's behaviour first, then the public code's.
 FIDELITY = {
