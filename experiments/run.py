@@ -126,8 +126,8 @@ def start(cfg: DictConfig, job, run_dir: Path, stored: dict) -> None:
         saved = checkpoint.fingerprint(path)
         if saved is not None and saved != fingerprint:
             raise Refused(
-                f"the results directory {run_dir} holds a checkpoint ({path.name}) of another "
-                "configuration; pass another hydra.run.dir=... or remove it first."
+                f"the results directory {run_dir} holds a checkpoint of a different "
+                f"configuration ({path.name}); pass another hydra.run.dir=... or remove it first."
             )
     # Started before anything is written, so that a missing tracker package leaves nothing.
     tracker = start_tracker(cfg, run_dir) if cfg.kind == "online" else tracking.NoTracker()

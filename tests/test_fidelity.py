@@ -282,9 +282,7 @@ def test_a_checkpoint_of_the_other_fidelity_is_refused_with_one_sentence(tmp_pat
     subprocess.run([*mbgen, f"hydra.run.dir={fixed}"], check=True, capture_output=True, timeout=300)
     # The checkpoint a fixed run leaves while it runs carries this fingerprint (run.py).
     resolved = yaml.safe_load((fixed / "config.yaml").read_text())
-    ignored = ("progress", "checkpoint_every", "results_root", "logger")
-    kept = {k: v for k, v in resolved.items() if k not in ignored}
-    fingerprint = json.dumps(kept, sort_keys=True)
+    fingerprint = json.dumps(config.identity(resolved), sort_keys=True)
     run_dir = tmp_path / "other"
     run_dir.mkdir()
     np.savez(run_dir / "checkpoint.npz", fingerprint=np.array(fingerprint))

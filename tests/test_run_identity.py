@@ -218,7 +218,7 @@ def test_a_checkpoint_of_another_configuration_is_refused_after_strays_are_remov
     checkpoint.save(run_dir / checkpoint.FILE, {"a": np.zeros(2)}, 1, pd.DataFrame(), "old")
     (run_dir / ".checkpoint.npz.x1y2.tmp").write_bytes(b"half")
     result = mbgen_here([f"hydra.run.dir={run_dir}"], tmp_path)
-    assert_refused(result, "holds a checkpoint (checkpoint.npz) of another configuration")
+    assert_refused(result, "holds a checkpoint of a different configuration (checkpoint.npz)")
     assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.npz", "config.yaml"]
 
 
