@@ -152,9 +152,11 @@ def test_one_update_moves_q_one_adam_step_towards_the_hand_computed_targets(agen
     by the step size against its gradient's sign: Q(., 0) = V + 0.01 and Q(., 1) = V - 0.01
     for every input (weight decay: -1e-6 V). A dropped terminal mask (target -5.5 after
     action 0), a discount not applied, or a TD error of the wrong sign moves a bias the
-    wrong way."""
+    wrong way. A learned model is frozen where it can be (it takes no step of its own:
+    less to compile, and its heads stay exactly the Fork's)."""
     env = Fork()
-    agent = small_agent(agent_name, env, discount=0.9)
+    frozen = {"frozen": True} if "frozen" in agents.defaults(agent_name) else {}
+    agent = small_agent(agent_name, env, discount=0.9, **frozen)
     q = dqn.mlp(env.num_actions, HIDDEN)
     features = env.obs_size if agent.model is None else agent.model.features_size  # Q's input
 
