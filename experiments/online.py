@@ -6,10 +6,13 @@ interval of env steps under `lax.scan`, then a greedy evaluation. Both are meant
 unbatched, so the learning-start and target-copy conditions remain real branches under vmap.
 The host advances the run one interval at a time (experiments/driver.py).
 
-`Speed` holds the settings of how that program is built (configs/speed/), never what it
-computes: on a CPU every setting gives the default's results bit for bit (tests/
-test_speed_settings.py). They exist for GPUs, where a step costs kernels and host round trips
-more than arithmetic; which is fastest there is measured by scripts/gpu_check.py.
+`Speed` holds the settings of how that program is built (configs/speed/): the same
+computation in another schedule. On a CPU scan_unroll leaves every agent's results bit for bit;
+branches=select moves the last bits of the model-based agents' (XLA fuses the selected update
+differently, as it does for another member block size), so their runs are statistically
+indistinguishable from the default's, not identical (docs/gpu.md). They exist for GPUs, where
+a step costs kernels and host round trips more than arithmetic; which is fastest there is
+measured by scripts/gpu_check.py.
 """
 
 from typing import Any, NamedTuple
@@ -34,7 +37,9 @@ class Speed(NamedTuple):
     branches: how a step chooses to learn (from `learning_starts`) and to copy the target
     network: "cond" runs one branch (a real conditional, whose predicate a GPU reads back every
     step); "select" computes both and selects, which needs no read-back but updates before
-    learning starts too and throws the result away (the first 1,000 of 1M steps)."""
+    learning starts too and throws the result away (the first 1,000 of 1M steps); on a CPU it
+    moves the last bits of the model-based agents' results (ER's and the perfect model's stay
+    the same)."""
 
     scan_unroll: int = 1
     branches: str = "cond"

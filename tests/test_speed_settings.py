@@ -1,7 +1,8 @@
-"""The `speed` settings (configs/speed/) change how a run's program is built, never what it
-computes: on a CPU each gives the default's metrics and final states bit for bit, with XLA's
-optimizations on (what could reorder the work; level 1 here, tests/conftest.py; at the default
-level every agent is checked through `mbgen` by scripts/golden.py with --set speed.*=...)."""
+"""The `speed` settings (configs/speed/) change how a run's program is built, not the
+computation: with XLA's optimizations at the tests' level 1 (tests/conftest.py) and small
+networks, both at once give the default's metrics and final states bit for bit. At the default
+level, branches=select moves the last bits of the model-based agents' results (docs/gpu.md;
+scripts/golden.py with --set speed.branches=select shows it)."""
 
 import re
 
