@@ -26,8 +26,8 @@ step, each step's log, and summary.json. The steps, in order (LIMITS holds their
     paper_slice   ER and the simple model, ProcMaze 4, high data, 30 seeds, as many steps as
                   fit, through `mbgen` (metrics and learning curve kept)
     determinism   one short `mbgen` command twice with --xla_gpu_deterministic_ops=true
-    reference     only with --only reference: ../shared/tools/bench_vs_reference.py, if a copy
-                  is at .gpu-ref/tools/ (about 4 min more on an H100)
+    reference     only with --only reference: the side-by-side tool against the authors' code,
+                  if a copy is at .gpu-ref/tools/bench_vs_reference.py (about 4 min more on an H100)
 """
 
 import argparse
@@ -658,8 +658,8 @@ def step_determinism(out: Path, s: Sizes) -> None:
 def step_reference(out: Path, s: Sizes) -> None:
     """The authors' code side by side (the shared tool, copied to .gpu-ref/tools/)."""
     if not REFERENCE_TOOL.exists():
-        sys.exit(f"no {REFERENCE_TOOL.relative_to(ROOT)}: copy ../shared/tools and "
-                 "../shared/reference into .gpu-ref/ to time the authors' code")  # fmt: skip
+        sys.exit(f"no {REFERENCE_TOOL.relative_to(ROOT)}: copy the side-by-side tool "
+                 "and the authors' code into .gpu-ref/ (docs/gpu.md) to time them")  # fmt: skip
     for agents, intervals in (("er perfect_model simple_model", 30), ("categorical_latent", 12)):
         command = [sys.executable, str(REFERENCE_TOOL), "--agents", *agents.split()]
         done = subprocess.run([*command, "--intervals", str(intervals)], cwd=ROOT,
