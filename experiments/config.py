@@ -587,10 +587,17 @@ def fidelity_name_parts(fidelity: DictConfig) -> list[str]:
 # often it checkpoints, how fast it goes (`speed`: settings bit-identical on a CPU). `level` is
 # folded into `env` and `tuned_file` into step_size and temperature. Every other key of the
 # stored config is the run's identity: two runs differ in one of them, or are the same run.
+# speed.scan_unroll leaves every agent's results bit for bit on a CPU; speed.branches=select
+# moves the model-based agents' last bits (docs/gpu.md), so it is part of a run's identity.
 NOT_IDENTITY = (
-    "hydra", "results_root", "progress", "checkpoint_every", "logger", "speed", "level",
-    "tuned_file",
+    "hydra", "results_root", "progress", "checkpoint_every", "logger", "speed.scan_unroll",
+    "level", "tuned_file",
 )  # fmt: skip
+
+
+def in_identity(key: str) -> bool:
+    """Whether the setting `key` (dotted) is part of a run's identity."""
+    return key not in NOT_IDENTITY and key.partition(".")[0] not in NOT_IDENTITY
 
 
 @config_errors
@@ -614,7 +621,11 @@ def stored_config(cfg: DictConfig) -> dict:
 
 def identity(stored: dict) -> dict:
     """The settings of a stored config that can change the run's results."""
-    return {key: value for key, value in stored.items() if key not in NOT_IDENTITY}
+    kept = {key: value for key, value in stored.items() if in_identity(key)}
+    for group, value in kept.items():
+        if isinstance(value, dict):
+            kept[group] = {k: v for k, v in value.items() if in_identity(f"{group}.{k}")}
+    return kept
 
 
 def fingerprint(stored: dict) -> str:
