@@ -13,12 +13,8 @@ from typing import Callable
 
 from omegaconf import OmegaConf
 
-from agents import sampling
 from agents.base import Agent
 from envs import checks
-
-# The same random numbers, compiled faster on a CPU (agents/sampling.py).
-sampling.unroll_threefry_on_cpu()
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "agent"
 

@@ -16,7 +16,10 @@ def unroll_threefry_on_cpu() -> bool:
     time; the loop stores both 32-bit words of every counter each iteration, so a draw of
     ~5M bits took 47 ms where the straight-line hash takes 3.5 (one core; programs also
     compile faster, the loops being the costlier for XLA). JAX's private lowering rule is
-    used; if a JAX version no longer has it, nothing changes and False is returned."""
+    used; if a JAX version no longer has it, nothing changes and False is returned.
+    It changes JAX's lowering for the whole process, so programs call it at their start
+    (`mbgen`, scripts/benchmark.py, scripts/profile_parts.py, the tests' conftest), never
+    on import."""
     try:
         from jax._src.interpreters import mlir
         from jax._src.random import threefry2x32

@@ -25,7 +25,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import envs
-from agents import dqn
+from agents import dqn, sampling
 from experiments import (
     checkpoint,
     config,
@@ -293,6 +293,7 @@ def offline_gridworld(cfg, job, run_dir) -> None:
 
 
 def main() -> None:
+    sampling.unroll_threefry_on_cpu()  # at program start, not on import (agents/sampling.py)
     try:
         sys.argv[1:] = config.check_command(sys.argv[1:], check_devices)
     except config.ConfigError as error:

@@ -36,7 +36,7 @@ from flops import PARTS, per_seed_step  # scripts/flops.py: this script's folder
 
 import agents
 import envs
-from agents import dqn, replay
+from agents import dqn, replay, sampling
 from experiments.driver import compile_program, default_block, member_keys
 from experiments.online import Regime, Speed
 
@@ -200,6 +200,7 @@ def counted(value, width: int, decimals: int) -> str:
 
 
 def main() -> None:
+    sampling.unroll_threefry_on_cpu()  # as mbgen does, at program start (agents/sampling.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", nargs="+", default=[*sorted(agents.REGISTRY), *VARIANTS])
     parser.add_argument("--seeds", nargs="+", type=int, default=[30])

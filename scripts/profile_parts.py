@@ -32,7 +32,7 @@ from jax.sharding import PartitionSpec as P
 
 import agents
 import envs
-from agents import dqn, latent, models, replay
+from agents import dqn, latent, models, replay, sampling
 from agents.base import Transition
 from agents.rollout import rollout
 from envs.core import auto_reset
@@ -257,6 +257,7 @@ def model_parts(model, settings: dict, env, q: dqn.DQN, state, batch) -> tuple[d
 
 
 def main() -> None:
+    sampling.unroll_threefry_on_cpu()  # as mbgen does, at program start (agents/sampling.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", nargs="+", default=["er", "simple_model"])
     parser.add_argument("--seeds", type=int, default=30)

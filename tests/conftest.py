@@ -16,6 +16,12 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
         os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=1"
     ).strip()
 
+# The Threefry lowering that mbgen installs at program start (agents/sampling.py): the same
+# random numbers, compiled faster on a CPU. Imported here, after XLA_FLAGS is set.
+from agents import sampling  # noqa: E402
+
+sampling.unroll_threefry_on_cpu()
+
 
 @pytest.fixture
 def mbgen_here(monkeypatch, capsys):
