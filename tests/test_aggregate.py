@@ -136,6 +136,7 @@ def test_unequal_seed_counts_are_refused(sweep):
         aggregate.normalize(finals)
 
 
+@pytest.mark.slow  # draws every figure of the script (8 s here)
 def test_script_draws_every_figure(sweep, tmp_path):
     out = tmp_path / "out"
     done = subprocess.run(

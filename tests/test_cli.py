@@ -65,6 +65,7 @@ def test_a_finished_run_is_neither_rerun_nor_overwritten(tmp_path, mbgen_here):
     assert os.stat(summary).st_mtime_ns == before
 
 
+@pytest.mark.slow  # a whole mbgen process (27 s here); test_loop and test_results cover the parts
 def test_a_run_whose_seed_diverges_says_so_in_words_and_writes_strict_json(tmp_path):
     # Step size 1e30 makes the parameters non-finite at the first updates; the seed is
     # scored by its greedy play. One seed: its CI is undefined, which JSON must say as null.

@@ -113,7 +113,8 @@ def filled_next(agent, state, env):
 # ----------------------------------------------------------------------------- search control
 
 
-@pytest.mark.parametrize("alpha", [0.0, 0.6], ids=["uniform", "prioritized"])
+@pytest.mark.parametrize("alpha", [0.0, pytest.param(0.6, marks=pytest.mark.slow)],
+                         ids=["uniform", "prioritized"])
 def test_perfect_model_with_replayed_first_actions_and_1_step_rollouts_is_er(alpha):
     """The anchor: on a deterministic env (ProcMaze without spontaneous events) the perfect
     model's 1-step rollouts of replayed actions are ER's batch, and its update ER's update.

@@ -110,6 +110,7 @@ def fake_run(run_dir, agent, rollout_length, score, level="panflute-3"):
     (run_dir / "summary.json").write_text(json.dumps({"random_policy_score": 0.0}))
 
 
+@pytest.mark.slow  # draws a figure (10 s here)
 def test_figure3_draws_the_rollout_ablation_a_line_per_agent_and_length(tmp_path):
     root = tmp_path / "ablation_rollout"
     for agent in ("simple_model", "perfect_model"):

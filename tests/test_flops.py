@@ -14,7 +14,12 @@ import flops  # noqa: E402
 ENV = envs.make("procmaze", grid_size=4)
 
 
-@pytest.mark.parametrize("agent", sorted(flops.PARTS))
+# The latents and the perfect model compile the paper's networks for a cost analysis
+# (10-20 s each here): the slow suite; ER's and the simple model's count in the default run.
+@pytest.mark.parametrize("agent", [
+    a if a in ("er", "simple_model") else pytest.param(a, marks=pytest.mark.slow)
+    for a in sorted(flops.PARTS)
+])  # fmt: skip
 def test_per_part_count_is_the_hand_count_plus_at_most_5_percent(agent):
     # By hand counts only the matrix products; XLA adds biases, ELU, softmax and Adam.
     xla = flops.per_seed_step(agent, ENV)

@@ -173,6 +173,7 @@ def purejaxrl_dqn(name: str, key, num_envs=8, steps=600, buffer_size=4096, batch
     return info
 
 
+@pytest.mark.slow  # a learning run (10 s here); the step-for-step rollouts stay in the default run
 def test_a_purejaxrl_style_dqn_learns_opengrid():
     info = purejaxrl_dqn("OpenGrid-3", jax.random.key(0))
     ended = np.asarray(info["returned_episode"])

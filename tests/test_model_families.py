@@ -365,8 +365,10 @@ FAMILY_SETTINGS = {  # arm: (agent, settings it must carry)
 }
 
 
-@pytest.mark.parametrize("scale, seeds, hidden", [("cpu", 5, [64, 64]),
-                                                  ("paper", 30, [200, 200, 200])])
+@pytest.mark.parametrize("scale, seeds, hidden", [
+    ("cpu", 5, [64, 64]),
+    pytest.param("paper", 30, [200, 200, 200], marks=pytest.mark.slow),
+])  # fmt: skip
 def test_the_experiment_builds_every_arm_with_its_settings(scale, seeds, hidden):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf

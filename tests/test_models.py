@@ -136,6 +136,7 @@ def test_straight_through_sample():
             grad, [(1 / 6) * (1 - mean), (2 / 6) * (2 - mean), (3 / 6) * (4 - mean)], rtol=1e-5)
 
 
+@pytest.mark.slow  # 10 s of compiling for shapes and one-hot classes
 def test_latent_sample_shapes():
     model = LatentModel(CATEGORICAL, 6, 3, (8,))
     params = jax.jit(model.init)(KEY)
@@ -416,7 +417,8 @@ def test_simple_model_learns_procmaze():
     assert float(losses[-200:].mean()) < float(losses[:200].mean()) / 4
 
 
-@pytest.mark.parametrize("latent", ["gaussian", "categorical"])
+@pytest.mark.parametrize("latent", [pytest.param("gaussian", marks=pytest.mark.slow),
+                                    "categorical"])
 def test_latent_model_learns_panflute(latent):
     """Trained with the agents' model step on random-policy PanFlute 3 transitions (small
     networks, step size 1e-3 to be quick), a latent model predicts held-out next observations
