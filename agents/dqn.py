@@ -155,11 +155,12 @@ def updates_done(learner: Learner) -> jax.Array:
     return learner.opt_state[0].count
 
 
-def sync_target(learner: Learner, step: jax.Array, frequency: int) -> Learner:
+def sync_target(learner: Learner, step: jax.Array, frequency: int, branch=jax.lax.cond) -> Learner:
     """The target network's schedule, online and offline: after the `step`-th step (counted
     from 1), a copy of the Q-network when `step` is a multiple of `frequency`. `step` stays
-    unbatched under vmap, so this is a real branch, not a select of every parameter."""
-    return jax.lax.cond(
+    unbatched under vmap, so with `lax.cond` this is a real branch, not a select of every
+    parameter (`branch` may be a select with cond's signature: experiments/online.py)."""
+    return branch(
         step % frequency == 0,
         lambda learner: learner._replace(target_params=learner.params),
         lambda learner: learner,

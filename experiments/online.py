@@ -69,15 +69,6 @@ def make_train(env, agent: Agent, regime: Regime, speed: Speed = Speed()):
 
     branch = jax.lax.cond if speed.branches == "cond" else selected
 
-    def sync_target(learner: dqn.Learner, t: jax.Array) -> dqn.Learner:
-        if speed.branches == "cond":
-            return dqn.sync_target(learner, t, regime.target_update_frequency)
-        copy = t % regime.target_update_frequency == 0
-        target = jax.tree.map(
-            lambda online, old: jnp.where(copy, online, old), learner.params, learner.target_params
-        )
-        return learner._replace(target_params=target)
-
     def env_step(carry, _):
         runner, t = carry
         key, act_key, env_key, reset_key, learn_key = jax.random.split(runner.key, 5)
@@ -99,7 +90,8 @@ def make_train(env, agent: Agent, regime: Regime, speed: Speed = Speed()):
             agent_state,
             learn_key,
         )
-        agent_state = agent_state._replace(learner=sync_target(agent_state.learner, t))
+        learner = dqn.sync_target(agent_state.learner, t, regime.target_update_frequency, branch)
+        agent_state = agent_state._replace(learner=learner)
 
         # After a terminal step the next action is chosen from the reset observation, or
         # (after_terminal "terminal_obs", the public code's way) from the terminal one, so
