@@ -584,11 +584,11 @@ def fidelity_name_parts(fidelity: DictConfig) -> list[str]:
 
 
 # The settings that never change a run's results: where it is written, what it reports, how
-# often it checkpoints, how fast it goes (`speed`: settings bit-identical on a CPU). `level` is
-# folded into `env` and `tuned_file` into step_size and temperature. Every other key of the
-# stored config is the run's identity: two runs differ in one of them, or are the same run.
-# speed.scan_unroll leaves every agent's results bit for bit on a CPU; speed.branches=select
-# moves the model-based agents' last bits (docs/gpu.md), so it is part of a run's identity.
+# often it checkpoints, how its loop is unrolled (speed.scan_unroll: bit for bit for every
+# agent on a CPU; speed.branches=select moves the model agents' last bits, docs/gpu.md, so it
+# counts). `level` is folded into `env` and `tuned_file` into step_size and temperature.
+# Every other key of the stored config is the run's identity: two runs differ in one of
+# them, or are the same run.
 NOT_IDENTITY = (
     "hydra", "results_root", "progress", "checkpoint_every", "logger", "speed.scan_unroll",
     "level", "tuned_file",
