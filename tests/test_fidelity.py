@@ -15,12 +15,12 @@ import yaml
 from fast import fast_jit
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
+from spies import one_update
 from toys import Countdown
 
 import agents
 import envs
-from agents import dqn, dyna, replay
-from agents.base import Transition
+from agents import dqn
 from agents.simple_model import SimpleModel
 from experiments import config, results
 from experiments.online import Regime, make_train
@@ -151,42 +151,17 @@ def test_the_paper_regimes_first_update_is_at_step_1001_under_authors_and_1000_u
 
 
 def replay_use(monkeypatch, agent_name, rollout_starts, rollout_length, num_rollouts):
-    """(sizes of the replay samples, size of the model batch) of one update."""
-    samples, model_batches = [], []
-    # every draw from a buffer (replay.sample, the prioritized starts' draw) picks its slots here
-    sample, train_step = replay.sample_indices, dyna.models.train_step
-
-    def spy_sample(memory, key, size):
-        samples.append(size)
-        return sample(memory, key, size)
-
-    def spy_train_step(trained, loss, step_size, key, transitions, **hooks):
-        model_batches.append(transitions.obs.shape[0])
-        return train_step(trained, loss, step_size, key, transitions, **hooks)
-
-    monkeypatch.setattr(dyna.replay, "sample_indices", spy_sample)
-    monkeypatch.setattr(dyna.models, "train_step", spy_train_step)
-    env = envs.make("procmaze", grid_size=3)
+    """(sizes of the draws from the buffer, sizes of the model batches) of one update."""
     agent = agents.make(
         agent_name,
-        env,
+        envs.make("procmaze", grid_size=3),
         hidden=(8,),
         rollout_length=rollout_length,
         num_rollouts=num_rollouts,
         rollout_starts=rollout_starts,
     )
-
-    def one_update():
-        state = agent.init(jax.random.key(0), HYPER)
-        env_state, obs = env.reset(jax.random.key(1))
-        action = jnp.int32(0)
-        _, next_obs, reward, terminal = env.step(jax.random.key(2), env_state, action)
-        transition = Transition(obs, action, reward, terminal, next_obs, env_state)
-        return agent.update(agent.observe(state, transition), jax.random.key(3))
-
-    # Traced, not run: the sizes are static, and the spies record them while tracing.
-    jax.eval_shape(one_update)
-    return samples, model_batches
+    seen = one_update(monkeypatch, agent)
+    return seen["draws"], seen["model_rows"]
 
 
 @pytest.mark.parametrize("agent_name", ["simple_model", "gaussian_latent"])
