@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -286,9 +287,14 @@ def describe_device(env: dict) -> dict:
 
 
 def provenance(device: dict, smoke: bool) -> dict:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
+    # As experiments/provenance.py's code_version, which this parent process cannot import:
+    # on a registry-less GPU machine the checkout is importable only in the steps' processes.
+    def git(*args):
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    clean = git("status", "--porcelain", "--untracked-files=no") == "" if commit else None
     return {
         "date": str(datetime.date.today()),
         "device": f"{device['count']} x {device['kind']}",
@@ -298,6 +304,7 @@ def provenance(device: dict, smoke: bool) -> dict:
         "cuda": device["cuda"],
         "python": device["python"],
         "suite_commit": commit or "unknown (not a git checkout)",
+        "suite_tree_clean": clean,
         "measured_by": "scripts/gpu_check.py run" + (" --cpu-smoke" if smoke else ""),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
     }
@@ -501,9 +508,9 @@ def step_speed(out: Path, s: Sizes) -> None:
             for label, speed in settings.items()
         }
         rates = benchmark.paired_rates(programs, width, s.steps, s.rounds)
-        default = median(rates["default"])
+        default = statistics.median(rates["default"])
         for label, program in programs.items():
-            speed_row(out, name, width, label, median(rates[label]), default,
+            speed_row(out, name, width, label, statistics.median(rates[label]), default,
                       kernel_counts(program.interval.as_text(), s.steps))  # fmt: skip
         for label, flags in COMMAND_BUFFERS.items():
             command = [sys.executable, __file__, "step", "speed", str(out), "--flags", label]
@@ -524,7 +531,7 @@ def flagged_rate(s: Sizes, name: str) -> None:
     env, agent = benchmark.env_and_agent(name, "procmaze", s.size, {})
     program = compile_program(env, agent, benchmark.timed_regime(s.steps), s.widths[0])
     rates = benchmark.paired_rates({"flags": program}, s.widths[0], s.steps, s.rounds)
-    print(json.dumps({"rate": median(rates["flags"])}))
+    print(json.dumps({"rate": statistics.median(rates["flags"])}))
 
 
 def speed_row(out, agent, width, label, rate, default, counts) -> None:
@@ -535,12 +542,6 @@ def speed_row(out, agent, width, label, rate, default, counts) -> None:
         "loop_iterations_per_step": counts.get("loop_iterations_per_step", ""),
         "conditionals_per_step": counts.get("conditionals_per_step", ""),
     })  # fmt: skip
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return (ordered[middle] + ordered[~middle]) / 2
 
 
 def step_concurrency(out: Path, s: Sizes) -> None:
