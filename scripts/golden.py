@@ -33,12 +33,35 @@ SMALL = [
     "++agent.hidden=[32]",
 ]
 RUNS = {
+    # every registered agent (tests/test_registry.py checks that none is missing) ...
     "er": ["agent=er", "level=panflute-3"],
     "simple_model": ["agent=simple_model", "level=procmaze-3"],
     "perfect_model": ["agent=perfect_model", "level=panflute-3"],
     "gaussian_latent": ["agent=gaussian_latent", "level=panflute-3"],
     "categorical_latent": ["agent=categorical_latent", "level=panflute-3"],
     "dyna_mix": ["agent=dyna_mix", "level=procmaze-3", "agent.real_fraction=0.3"],
+    "deepmdp": ["agent=deepmdp", "level=panflute-3"],
+    "mpc": ["agent=mpc", "level=procmaze-3"],
+    # ... and every beyond-the-paper mode that changes what an agent learns from
+    "er_prioritized": ["agent=er", "level=panflute-3", "agent.priority_exponent=0.6"],
+    "simple_prioritized": ["agent=simple_model", "level=procmaze-3",
+                           "agent.priority_exponent=0.6"],
+    "perfect_prioritized": ["agent=perfect_model", "level=panflute-3",
+                            "agent.priority_exponent=0.6"],
+    "latent_prioritized": ["agent=categorical_latent", "level=panflute-3",
+                           "agent.priority_exponent=0.6"],
+    "simple_mean": ["agent=simple_model", "level=procmaze-3", "agent.next_obs=mean"],
+    "simple_expected": ["agent=simple_model", "level=procmaze-3", "agent.target_samples=4"],
+    "simple_replayed": ["agent=simple_model", "level=procmaze-3", "agent.search_control=replayed"],
+    "perfect_replayed": ["agent=perfect_model", "level=panflute-3",
+                         "agent.search_control=replayed"],
+    "simple_ensemble": ["agent=simple_model", "level=procmaze-3", "agent.ensemble_size=3",
+                        "agent.disagreement_penalty=0.5"],
+    "simple_schedule": ["agent=simple_model", "level=procmaze-3",
+                        "agent.rollout_schedule=[0,400,1,10]"],
+    "simple_slbo": ["agent=simple_model", "level=procmaze-3", "agent.model_horizon=3"],
+    "simple_authors": ["agent=simple_model", "level=procmaze-3", "fidelity=authors"],
+    "latent_authors": ["agent=gaussian_latent", "level=panflute-3", "fidelity=authors"],
 }
 OFFLINE = [
     "experiment=fig1",
