@@ -19,16 +19,24 @@ from envs import checks
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "agent"
 
 REGISTRY: dict[str, Callable[..., Agent]] = {}
+DISPLAY: dict[str, str] = {}  # the name figures, tables and the claims report print
 
 
-def register(name: str):
-    """Register `factory(env, **settings) -> Agent` under `name`."""
+def register(name: str, display: str):
+    """Register `factory(env, **settings) -> Agent` under `name`, shown as `display`."""
 
     def decorate(factory):
         REGISTRY[name] = factory
+        DISPLAY[name] = display
         return factory
 
     return decorate
+
+
+def display(name: str) -> str:
+    """How figures and tables name agent `name`."""
+    checks.one_of("agent.name", name, sorted(REGISTRY))
+    return DISPLAY[name]
 
 
 def defaults(name: str) -> dict:

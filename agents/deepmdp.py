@@ -168,7 +168,7 @@ def deepmdp_model(env, hidden: tuple, *, latent_size: int, target_rate: float):
     return DeepMDP(env.obs_size, env.num_actions, hidden, latent_size, target_rate).learned_model()
 
 
-@register("deepmdp")
+@register("deepmdp", "DeepMDP")
 def make_deepmdp(env, *, latent_size: int, target_rate: float, **settings) -> Agent:
     """Q learns only on the DeepMDP's latent rollouts (agents.dyna.model_agent's settings)."""
     checks.positive_int("agent.latent_size", latent_size)

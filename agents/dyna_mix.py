@@ -31,7 +31,7 @@ def split_budget(real_fraction: float, rollout_length: int) -> tuple[int, int]:
     return dqn.Q_BATCH_SIZE - num_rollouts * rollout_length, num_rollouts
 
 
-@register("dyna_mix")
+@register("dyna_mix", "dyna mix")
 def make_dyna_mix(
     env,
     *,

@@ -7,7 +7,7 @@ from agents.base import Agent
 from envs import checks
 
 
-@register("er")
+@register("er", "ER")
 def make_er(
     env,
     *,

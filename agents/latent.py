@@ -219,5 +219,7 @@ def latent_agent(latent: Latent, env, *, rollout_starts: str, **settings) -> Age
 
 
 # Two agents, one model: the latent type is the only difference.
-register("gaussian_latent")(functools.partial(latent_agent, GAUSSIAN))
-register("categorical_latent")(functools.partial(latent_agent, CATEGORICAL))
+register("gaussian_latent", "Gaussian latent")(functools.partial(latent_agent, GAUSSIAN))
+register("categorical_latent", "categorical latent")(
+    functools.partial(latent_agent, CATEGORICAL)
+)

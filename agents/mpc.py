@@ -67,7 +67,7 @@ def random_shooting(num_sequences: int, horizon: int, num_actions: int):
     return planner
 
 
-@register("mpc")
+@register("mpc", "MPC")
 def make_mpc(env, *, planner: str, num_sequences: int, horizon: int, **settings) -> Agent:
     """The simple-model agent (all its settings) acting by planning with its model."""
     checks.one_of("agent.planner", planner, PLANNERS)

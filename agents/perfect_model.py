@@ -88,7 +88,7 @@ def environment_states(env) -> replay.Memory:
     )
 
 
-@register("perfect_model")
+@register("perfect_model", "perfect model")
 def make_perfect_model(
     env,
     *,

@@ -183,7 +183,7 @@ def simple_model(
     return ensemble.ensemble(member, ensemble_size, ensemble_sampling, disagreement_penalty)
 
 
-@register("simple_model")
+@register("simple_model", "simple model")
 def simple_model_agent(
     env,
     *,
