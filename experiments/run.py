@@ -28,6 +28,7 @@ import envs
 from agents import dqn, sampling
 from experiments import (
     checkpoint,
+    cli,
     config,
     driver,
     grid_search,
@@ -50,8 +51,7 @@ def fail(message: str, run_dir: Path | None = None) -> None:
             break
         run_dir.rmdir()
         run_dir = run_dir.parent
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(message)
 
 
 class Refused(Exception):

@@ -5,7 +5,6 @@ python scripts/aggregate.py results/fig3 [--out DIR] [--reps 2000]
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -17,11 +16,7 @@ from rliable import plot_utils  # noqa: E402
 
 from experiments import results  # noqa: E402
 from experiments.analysis import aggregate  # noqa: E402
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+from experiments.cli import fail  # noqa: E402
 
 
 def markdown(estimates, improvement, scores) -> str:

@@ -23,15 +23,11 @@ import yaml
 
 from experiments import provenance, results
 from experiments.analysis import claims
+from experiments.cli import fail
 
 RECORDS = Path("results/summaries")
 DOCS = Path("docs")
 OUTPUTS = (Path("results/claims.md"), DOCS / "claims.md")
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 # ----------------------------------------------------------------------------- committed records

@@ -4,16 +4,11 @@ python scripts/figure3.py results/fig3 --out results/figures/figure3.png
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 from experiments import results
 from experiments.analysis import figures
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+from experiments.cli import fail
 
 
 def main() -> None:

@@ -7,16 +7,11 @@ Each writes its figure and the tidy table behind it into the results directory.
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 from experiments import results
 from experiments.analysis import figures, smoothing
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+from experiments.cli import fail
 
 
 def left(args) -> None:

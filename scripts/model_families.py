@@ -23,6 +23,7 @@ import pandas as pd
 
 from experiments import results
 from experiments.analysis import claims, multistep, smoothing
+from experiments.cli import fail
 
 ARMS = {  # configs/family/: the arm's label
     "er": "ER",
@@ -32,11 +33,6 @@ ARMS = {  # configs/family/: the arm's label
     "slbo": "multi-step (k=5)",
     "mbpo": "branched (1->10)",
 }
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def arm_of(run: str) -> str:

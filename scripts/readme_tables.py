@@ -23,15 +23,11 @@ import yaml
 
 from experiments import provenance, results
 from experiments.analysis import claims
+from experiments.cli import fail
 
 SUMMARIES = Path("results/summaries")
 DOCUMENTS = (Path("README.md"), Path("docs"))  # README.md and every page under docs/
 BLOCK = re.compile(r"(<!-- table:(\w+) -->\n)(.*?)(<!-- /table -->)", re.S)
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 # ----------------------------------------------------------------------------- summaries

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from envs import gridworld as gw
+from envs.core import GRID_ACTION_NAMES
 from experiments.offline import dataset
 from experiments.offline.prediction import PAPER_PREDICTION
 
-ACTION_NAMES = ("stay", "up", "left", "down", "right")
 LAYOUTS = tuple(gw.evaluation_layouts())  # ("E1", "E2")
 CELL = ["agent", "coverage", "layout", "row", "col"]
 
@@ -193,7 +193,7 @@ def action_counts(q_values: pd.DataFrame) -> pd.DataFrame:
     )
     counts["count"] = counts["count"].astype(int)
     counts["fraction"] = counts["count"] / counts["num_seeds"]
-    counts["action_name"] = counts["action"].map(dict(enumerate(ACTION_NAMES)))
+    counts["action_name"] = counts["action"].map(dict(enumerate(GRID_ACTION_NAMES)))
     return counts[[*CELL, "action", "action_name", "optimal", "count", "num_seeds", "fraction"]]
 
 
@@ -254,7 +254,7 @@ def model_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
     per_action = predictions.pivot_table(
         index=keys, columns="action", values="position_correct", aggfunc="mean", sort=False
     )
-    per_action.columns = [f"accuracy_{ACTION_NAMES[a]}" for a in per_action.columns]
+    per_action.columns = [f"accuracy_{GRID_ACTION_NAMES[a]}" for a in per_action.columns]
     return per_cell.merge(per_action.reset_index(), on=keys)
 
 
