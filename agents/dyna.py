@@ -320,14 +320,14 @@ def check_schedule(schedule, rollout_length: int) -> None:
     what = (f"null or [start, end, min_length, max_length]: Q updates start <= end, lengths "
             f"1 <= min_length <= max_length = agent.rollout_length ({rollout_length})")
     ok = (
-        checks._is_list(schedule)
+        checks.is_list(schedule)
         and len(schedule) == 4
-        and all(checks._is_int(v) for v in schedule)
+        and all(checks.is_int(v) for v in schedule)
         and 0 <= schedule[0] <= schedule[1]
         and 1 <= schedule[2] <= schedule[3] == rollout_length
     )
     if not ok:
-        checks._fail("agent.rollout_schedule", what, list(schedule) if checks._is_list(schedule)
+        checks.fail("agent.rollout_schedule", what, list(schedule) if checks.is_list(schedule)
                      else schedule)
 
 

@@ -9,79 +9,81 @@ belongs is a mistake, not a 1.
 from collections.abc import Sequence
 
 
-def _is_int(value) -> bool:
+# The predicates and `fail` are public: a layer's own compound check (e.g. agents.dyna's
+# rollout schedule) words its message and treats bools as these do.
+def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_list(values) -> bool:
+def is_list(values) -> bool:
     # Lists, tuples and OmegaConf's ListConfig; a string is not a list of settings.
     return isinstance(values, Sequence) and not isinstance(values, str) and len(values) > 0
 
 
-def _fail(key: str, what: str, value) -> None:
+def fail(key: str, what: str, value) -> None:
     raise ValueError(f"{key} must be {what}; got {value!r}.")
 
 
 def positive_int(key: str, value) -> None:
-    if not (_is_int(value) and value > 0):
-        _fail(key, "a positive integer", value)
+    if not (is_int(value) and value > 0):
+        fail(key, "a positive integer", value)
 
 
 def positive_number(key: str, value) -> None:
-    if not (_is_number(value) and value > 0):
-        _fail(key, "a positive number", value)
+    if not (is_number(value) and value > 0):
+        fail(key, "a positive number", value)
 
 
 def one_of(key: str, value, allowed) -> None:
     if value not in allowed:
-        _fail(key, f"one of {', '.join(map(str, allowed))}", value)
+        fail(key, f"one of {', '.join(map(str, allowed))}", value)
 
 
 def number_in(key: str, value, low: float, high: float) -> None:
-    if not (_is_number(value) and low <= value <= high):
-        _fail(key, f"a number from {low} to {high}", value)
+    if not (is_number(value) and low <= value <= high):
+        fail(key, f"a number from {low} to {high}", value)
 
 
 def boolean(key: str, value) -> None:
     # A real bool, so that a stray 0/1 or "false" string is caught.
     if not isinstance(value, bool):
-        _fail(key, "true or false", value)
+        fail(key, "true or false", value)
 
 
 def integer_at_least(key: str, value, low: int) -> None:
-    if not (_is_int(value) and value >= low):
-        _fail(key, f"an integer >= {low}", value)
+    if not (is_int(value) and value >= low):
+        fail(key, f"an integer >= {low}", value)
 
 
 def integer_in(key: str, value, low: int, high: int, high_name: str = "") -> None:
     """`high_name` says where a derived bound comes from, e.g. "env.grid_size**2"."""
-    if not (_is_int(value) and low <= value <= high):
+    if not (is_int(value) and low <= value <= high):
         upper = f"{high_name} = {high}" if high_name else f"{high}"
-        _fail(key, f"an integer from {low} to {upper}", value)
+        fail(key, f"an integer from {low} to {upper}", value)
 
 
 def number_at_least(key: str, value, low: float) -> None:
-    if not (_is_number(value) and value >= low):
-        _fail(key, f"a number >= {low}", value)
+    if not (is_number(value) and value >= low):
+        fail(key, f"a number >= {low}", value)
 
 
 def positive_ints(key: str, values) -> None:
     """A non-empty list of positive integers, e.g. hidden-layer widths."""
-    if not (_is_list(values) and all(_is_int(v) and v > 0 for v in values)):
-        _fail(key, "a non-empty list of positive integers", values)
+    if not (is_list(values) and all(is_int(v) and v > 0 for v in values)):
+        fail(key, "a non-empty list of positive integers", values)
 
 
 def integers(key: str, values) -> None:
     """A non-empty list of integers, e.g. the exponents of a grid search."""
-    if not (_is_list(values) and all(_is_int(v) for v in values)):
-        _fail(key, "a non-empty list of integers", values)
+    if not (is_list(values) and all(is_int(v) for v in values)):
+        fail(key, "a non-empty list of integers", values)
 
 
 def fraction(key: str, value) -> None:
     """A number in (0, 1]: a rate of which 1 means all, e.g. an EMA's."""
-    if not (_is_number(value) and 0 < value <= 1):
-        _fail(key, "a number greater than 0 and at most 1", value)
+    if not (is_number(value) and 0 < value <= 1):
+        fail(key, "a number greater than 0 and at most 1", value)
