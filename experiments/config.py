@@ -20,6 +20,7 @@ import agents
 import envs
 from agents import dqn
 from envs import checks, gridworld
+from experiments.errors import ConfigError
 from experiments.settings import Grid, OfflineSettings, Regime
 from experiments.tuned import read_tuned_file, tuned
 
@@ -35,10 +36,6 @@ FIDELITY = {
     "learning_starts": ("buffer_size", "interval"),
     "rollout_starts": ("shared", "authors"),
 }
-
-
-class ConfigError(ValueError):
-    pass
 
 
 def config_errors(function):
@@ -432,7 +429,8 @@ class OfflineJob:
 @config_errors
 def build_offline(cfg: DictConfig) -> OfflineJob:
     """Check every value of an offline_gridworld run (configs/experiment/fig1.yaml)."""
-    from experiments import offline  # the JAX programs of Figure 1: only this run needs them
+    # The JAX programs of Figure 1: only this run needs them.
+    from experiments.offline import learners, training
 
     o = cfg.offline
     if fidelity_name_parts(cfg.fidelity):
@@ -444,7 +442,7 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     for key in ("num_seeds", "model_steps", "q_steps", "chunk"):
         checks.positive_int(f"scale.{key}", cfg.scale[key])
     checks.integer_at_least("seed", cfg.seed, 0)
-    for key, allowed in (("agents", offline.AGENTS), ("coverages", gridworld.COVERAGES)):
+    for key, allowed in (("agents", training.AGENTS), ("coverages", gridworld.COVERAGES)):
         values = o[key]
         if not OmegaConf.is_list(values) or not values or len(set(values)) != len(values):
             raise ConfigError(
@@ -465,11 +463,11 @@ def build_offline(cfg: DictConfig) -> OfflineJob:
     # Issue 13's settings (their defaults are Figure 1's): checked before the step sizes,
     # which are read from offline.learners by the learner's name.
     learner = o.get("learner", "network")
-    checks.one_of("offline.learner", learner, offline.LEARNERS)
+    checks.one_of("offline.learner", learner, learners.LEARNERS)
     variant = gridworld.Variant(
         o.get("gps", False), o.get("distractors", 0), o.get("distractor_kind", "iid")
     )
-    latent = [name for name in o.agents if name in offline.LATENT_AGENTS]
+    latent = [name for name in o.agents if name in training.LATENT_AGENTS]
     if latent and learner != "network":
         raise ConfigError(
             f"offline.agents {', '.join(latent)} need offline.learner=network (a DeepMDP's "

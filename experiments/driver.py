@@ -24,7 +24,7 @@ from jax.sharding import PartitionSpec as P
 
 from agents import dqn
 from envs import checks
-from experiments.config import ConfigError
+from experiments.errors import ConfigError
 from experiments.online import BRANCHES, Runner, Speed, make_train
 from experiments.settings import Regime
 

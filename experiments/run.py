@@ -33,13 +33,14 @@ from experiments import (
     driver,
     grid_search,
     hooks,
-    offline,
     results,
     saved_models,
     tracking,
 )
 from experiments.analysis import figures
 from experiments.evaluation import random_policy_score
+from experiments.offline import report as offline_report
+from experiments.offline import training as offline_training
 
 
 def fail(message: str, run_dir: Path | None = None) -> None:
@@ -266,9 +267,9 @@ def offline_gridworld(cfg, job, run_dir) -> None:
     start = time.perf_counter()
     keys = driver.member_keys(job.seed, job.num_seeds)
     hyper = dqn.Hyper(*(jnp.full(job.num_seeds, x, jnp.float32) for x in job.hyper))
-    raw = offline.run(job.settings, hyper, keys, job.agents, job.coverages, cfg.progress)
+    raw = offline_training.run(job.settings, hyper, keys, job.agents, job.coverages, cfg.progress)
     seconds = time.perf_counter() - start
-    tables = offline.tables(raw)
+    tables = offline_report.tables(raw)
     for name, table in tables.items():
         results.write_table(table, run_dir / f"{name}.parquet")
     title = (
@@ -278,10 +279,10 @@ def offline_gridworld(cfg, job, run_dir) -> None:
     figure = figures.figure1(tables["action_counts"], tables["outcomes"], title)
     results.write_figure(figure, run_dir / "figure1.png")
     figures.close(figure)
-    summary = offline.summarize(tables, raw.seconds, seconds)
+    summary = offline_report.summarize(tables, raw.seconds, seconds)
     results.write_json(summary, run_dir / results.SUMMARY)  # last: it marks the run finished
 
-    print(offline.outcome_grid(tables["outcomes"]))
+    print(offline_report.outcome_grid(tables["outcomes"]))
     print(
         f"{summary['agrees_with_paper']} of {summary['num_outcomes']} outcomes agree with "
         f"the paper; {seconds / 60:.1f} min"

@@ -3,6 +3,7 @@
 
 import functools
 import os
+import subprocess
 import sys
 
 import pandas as pd
@@ -864,3 +865,11 @@ def test_learned_beats_perfect_in_both_needs_both_settings_ahead():
                                 & (one_setting["agent"] == "perfect_model"))]
     verdict, measured = judge(one_setting)
     assert verdict == NOT_RUN and measured.endswith("authors: not run")
+
+
+def test_the_claims_read_tables_without_starting_jax():
+    # They judge committed CSVs; Figure 1's prediction is read from experiments/offline/
+    # without its JAX programs (the package's __init__ imports none of its modules).
+    code = "import sys, experiments.analysis.claims; print('jax' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False", loaded.stderr

@@ -16,7 +16,7 @@ from agents import dqn, replay
 from agents.deepmdp import DeepMDP
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
-from experiments import config, offline
+from experiments import config
 from experiments.driver import member_keys
 from experiments.offline import dataset, report, training
 from experiments.offline.prediction import PAPER_PREDICTION
@@ -294,7 +294,7 @@ def test_the_cpu_scale_fig1_run_reproduces_the_papers_outcomes_over_several_base
     keys = jnp.concatenate([member_keys(seed, job.num_seeds) for seed in BASE_SEEDS])
     members = len(keys)
     hyper = dqn.Hyper(*(jnp.full(members, x, jnp.float32) for x in job.hyper))
-    raw = offline.run(job.settings, hyper, keys, job.agents, job.coverages, progress=False)
+    raw = training.run(job.settings, hyper, keys, job.agents, job.coverages, progress=False)
     q_values, predictions = raw.table("q_values"), raw.table("model_predictions")
     agree = []
     for i, _ in enumerate(BASE_SEEDS):

@@ -20,14 +20,10 @@ network, linear, tabular), and `offline.gps` / `offline.distractors` append bits
 observation (envs/gridworld.py `Variant`); `deepmdp_1step` / `deepmdp_10step` learn Q on
 the latent rollouts of a DeepMDP trained on the same dataset (network learner only).
 
-dataset.py: the datasets as replay buffers and the evaluation probes; training.py: the
-phases and a whole run (`run`, the agents table `AGENTS`); report.py: the rows and the
-tidy tables of a run directory (`tables`, `summarize`, `outcome_grid`); prediction.py: the
-paper's prediction of each outcome (`PAPER_PREDICTION`).
+dataset.py: the datasets as replay buffers and the evaluation probes; learners.py: the
+function classes (`LEARNERS`); training.py: the phases and a whole run (`run`, the agents
+tables `AGENTS`, `LATENT_AGENTS`); report.py: the rows and the tidy tables of a run
+directory (`tables`, `summarize`, `outcome_grid`); prediction.py: the paper's prediction of
+each outcome (`PAPER_PREDICTION`). Importing the package imports none of them: the claims
+read prediction.py without starting JAX.
 """
-
-from experiments.offline.learners import LEARNERS
-from experiments.offline.report import outcome_grid, summarize, tables
-from experiments.offline.training import AGENTS, LATENT_AGENTS, run
-
-__all__ = ["AGENTS", "LATENT_AGENTS", "LEARNERS", "outcome_grid", "run", "summarize", "tables"]
