@@ -17,11 +17,25 @@ def complexity(env: Environment) -> int:
     return getattr(env, env.complexity_key)
 
 
-def make(name: str, **settings) -> Environment:
-    """The environment called `name` with the given settings (validated on construction)."""
+def _registered(name: str) -> type:
     if name not in REGISTRY:
         raise ValueError(f"env.name must be one of {', '.join(NAMES)}; got {name!r}.")
-    env = REGISTRY[name]
+    return REGISTRY[name]
+
+
+def display(name: str) -> str:
+    """How figures and tables name environment `name`: ProcMaze."""
+    return _registered(name).display
+
+
+def complexity_label(name: str) -> str:
+    """The setting the paper scales in environment `name`, as an axis label: grid size."""
+    return _registered(name).complexity_label
+
+
+def make(name: str, **settings) -> Environment:
+    """The environment called `name` with the given settings (validated on construction)."""
+    env = _registered(name)
     if "gps" in settings and not hasattr(env, "gps"):
         raise ValueError(
             f"env.gps needs an environment with a goal (procmaze); {name} has none."
@@ -35,4 +49,7 @@ def make(name: str, **settings) -> Environment:
     return env(**settings)
 
 
-__all__ = ["NAMES", "ButtonGrid", "Environment", "OpenGrid", "PanFlute", "ProcMaze", "make"]
+__all__ = [
+    "NAMES", "ButtonGrid", "Environment", "OpenGrid", "PanFlute", "ProcMaze", "complexity_label",
+    "display", "make",
+]  # fmt: skip

@@ -26,7 +26,9 @@ class ButtonGridState(NamedTuple):
 @dataclass(frozen=True)
 class ButtonGrid:
     name: ClassVar[str] = "buttongrid"
+    display: ClassVar[str] = "ButtonGrid"  # how figures and tables name it
     complexity_key: ClassVar[str] = "num_buttons"  # the setting the paper scales
+    complexity_label: ClassVar[str] = "buttons"  # its axis label
     episodic: ClassVar[bool] = False
 
     num_buttons: int = 4

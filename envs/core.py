@@ -25,8 +25,10 @@ GRID_ACTION_NAMES = ("stay", "up", "left", "down", "right")
 
 class Environment(Protocol):
     name: ClassVar[str]
+    display: ClassVar[str]  # how figures and tables name it: ProcMaze
     episodic: ClassVar[bool]
     complexity_key: ClassVar[str]  # the setting the paper scales: grid_size, num_pipes, ...
+    complexity_label: ClassVar[str]  # that setting on an axis: grid size, pipes, ...
 
     @property
     def num_actions(self) -> int: ...

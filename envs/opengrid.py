@@ -28,7 +28,9 @@ class OpenGridState(NamedTuple):
 @dataclass(frozen=True)
 class OpenGrid:
     name: ClassVar[str] = "opengrid"
+    display: ClassVar[str] = "OpenGrid"  # how figures and tables name it
     complexity_key: ClassVar[str] = "grid_size"  # the setting the paper scales
+    complexity_label: ClassVar[str] = "grid size"  # its axis label
     episodic: ClassVar[bool] = True
 
     grid_size: int = 4

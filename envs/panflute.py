@@ -33,7 +33,9 @@ def pipe_layout(num_pipes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class PanFlute:
     name: ClassVar[str] = "panflute"
+    display: ClassVar[str] = "PanFlute"  # how figures and tables name it
     complexity_key: ClassVar[str] = "num_pipes"  # the setting the paper scales
+    complexity_label: ClassVar[str] = "pipes"  # its axis label
     episodic: ClassVar[bool] = False
 
     num_pipes: int = 7

@@ -52,7 +52,9 @@ def open_neighbour_counts(opened: jax.Array) -> jax.Array:
 @dataclass(frozen=True)
 class ProcMaze:
     name: ClassVar[str] = "procmaze"
+    display: ClassVar[str] = "ProcMaze"  # how figures and tables name it
     complexity_key: ClassVar[str] = "grid_size"  # the setting the paper scales
+    complexity_label: ClassVar[str] = "grid size"  # its axis label
     episodic: ClassVar[bool] = True
 
     grid_size: int = 4

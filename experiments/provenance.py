@@ -15,10 +15,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+import envs
 from experiments import results
-
-NAMES = {"procmaze": "ProcMaze", "buttongrid": "ButtonGrid", "panflute": "PanFlute",
-         "opengrid": "OpenGrid"}  # fmt: skip
 
 
 def finished_configs(tree: Path) -> list[tuple[Path, dict]]:
@@ -42,7 +40,7 @@ def _joined(values) -> str | int | None:
 def level_name(level: str) -> str:
     """procmaze-4 -> ProcMaze 4."""
     env, _, size = level.rpartition("-")
-    return f"{NAMES.get(env, env)} {size}" if env else level
+    return f"{envs.display(env)} {size}" if env else level
 
 
 def networks(config: dict) -> str | None:

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import readme_tables as tables  # noqa: E402
 
+import envs  # noqa: E402
 from experiments import results  # noqa: E402
 
 
@@ -53,7 +54,7 @@ def main() -> None:
         ax.set_yticks(range(len(arms)), [tables.DYNA_ARMS[a][0] for a in arms], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("final greedy score (mean, 95% t CI over seeds)")
-        ax.set_title(f"{tables.ENVS[env]} {size} (dotted: uniform random policy)", fontsize=9)
+        ax.set_title(f"{envs.display(env)} {size} (dotted: uniform random policy)", fontsize=9)
     figure.tight_layout()
     results.write_figure(figure, Path(args.out))  # the one atomic figure writer
     print(args.out)

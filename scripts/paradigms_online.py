@@ -31,7 +31,7 @@ def main() -> None:
     cell = tables.cells(summary, ["complexity", "maze", "agent"], ["final_score"])
     levels = sorted(set(cell["complexity"]))
     mazes = [m for m in tables.MAZES if m in set(cell["maze"])]
-    agents = [a for a in tables.AGENTS if a in set(cell["agent"])]
+    agents = tables.agents_in(cell)
     figure, axes = plt.subplots(len(levels), 1, figsize=(7, 1.2 + 0.9 * len(mazes) * len(levels)),
                                 squeeze=False)  # fmt: skip
     for ax, size in zip(axes[:, 0], levels):
@@ -42,9 +42,10 @@ def main() -> None:
                 if at.empty:
                     continue
                 row = at.iloc[0]
+                label = tables.agent_named(agent) if y == 0 else None
                 ax.errorbar(row["final_score_mean"], y + (k - (len(agents) - 1) / 2) * 0.15,
                             xerr=row["final_score_ci95"], fmt="o", color=COLOURS.get(agent),
-                            capsize=3, label=tables.AGENTS[agent] if y == 0 else None)  # fmt: skip
+                            capsize=3, label=label)  # fmt: skip
         random = summary[summary["complexity"] == size]["random_policy_score"].iloc[0]
         ax.axvline(random, color="grey", ls=":", lw=1)
         ax.set_yticks(range(len(mazes)), [tables.MAZES[m] for m in mazes])

@@ -21,8 +21,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+import agents
+import envs
 from experiments import provenance, results
-from experiments.analysis import claims
+from experiments.analysis import claims, figures
 from experiments.cli import fail
 
 SUMMARIES = Path("results/summaries")
@@ -168,16 +170,19 @@ def cells(summary: pd.DataFrame, keys: list[str], values: list[str], sums=()) ->
 
 # ----------------------------------------------------------------------------- tables
 
-AGENTS = {
-    "er": "ER",
-    "simple_model": "simple model",
-    "perfect_model": "perfect model",
-    "gaussian_latent": "Gaussian latent",
-    "categorical_latent": "categorical latent",
-    "deepmdp": "DeepMDP",
-}
-ENVS = {"procmaze": "ProcMaze", "buttongrid": "ButtonGrid", "panflute": "PanFlute",
-        "opengrid": "OpenGrid"}  # fmt: skip
+
+def agent_named(name: str) -> str:
+    """An agent's registered display name; a summary naming an agent that no module of
+    agents/ registers stops the tables rather than losing its rows."""
+    if name not in agents.DISPLAY:
+        fail(f"a summary names agent {name!r}, which is not registered (agents/); registered: "
+             f"{', '.join(agents.DISPLAY)}.")  # fmt: skip
+    return agents.DISPLAY[name]
+
+
+def agents_in(table: pd.DataFrame) -> list[str]:
+    """The agents of a table, in the order figures list them."""
+    return figures.agent_order(set(table["agent"]))
 
 
 def markdown(corner: str, columns: list, rows: list[tuple[str, list[str]]]) -> str:
@@ -214,7 +219,7 @@ def agents_by_level(
     random policy."""
     values = [value for value, _ in measures]
     table = cells(summary, ["env", "complexity", "agent"], values)
-    env = ENVS[table["env"].iloc[0]]
+    env = envs.display(table["env"].iloc[0])
     levels = sorted(table["complexity"].unique())
     rows = []
     for value, prefix in measures:
@@ -225,8 +230,8 @@ def agents_by_level(
             for index, row in at.iterrows():
                 text = show(row, value, digits)
                 shown[row["agent"], level] = f"**{text}**" if index == best else text
-        for agent in [a for a in AGENTS if a in set(table["agent"])]:
-            rows.append((prefix + AGENTS[agent], [shown.get((agent, s), "") for s in levels]))
+        for agent in agents_in(table):
+            rows.append((prefix + agent_named(agent), [shown.get((agent, s), "") for s in levels]))
     random = summary.groupby("complexity")["random_policy_score"].first()
     rows.append(("uniform random policy", [f"{random[s]:.{random_digits}g}" for s in levels]))
     return markdown("agent", [f"{env} {s}" for s in levels], rows)
@@ -257,7 +262,7 @@ def quickstart() -> str:
         # Levels of very different score ranges: significant figures, not decimals.
         score = f"{row['final_score_mean']:.3g} ± {row['final_score_ci95']:.2g}"
         shown = [score, f"{random[level]:.3g}", str(row["n"])]
-        rows.append((f"{ENVS[level[0]]} {level[1]}", shown))
+        rows.append((f"{envs.display(level[0])} {level[1]}", shown))
     return markdown("level", ["ER final score", "uniform random policy", "seeds"], rows)
 
 
@@ -280,7 +285,7 @@ def fidelity() -> str:
             row = table.loc[(env, size, agent, steps, name)]
             # Levels of very different score ranges: significant figures, not decimals.
             shown.append(f"{row['final_score_mean']:.3g} ± {row['final_score_ci95']:.2g}")
-        label = f"{ENVS[env]} {size}, {AGENTS[agent]}"
+        label = f"{envs.display(env)} {size}, {agent_named(agent)}"
         rows.append((label, [f"{steps // 1000}k", *shown, f"{random[env, size]:.3g}"]))
     columns = ["`fixed`", "`authors`", *(f"`fixed` + `{name}` alone" for name in alone)]
     return markdown("level, agent", ["steps", *columns, "uniform random policy"], rows)
@@ -291,9 +296,9 @@ def ablation_rollout() -> str:
     table = cells(read_summary("ablation_rollout"), ["agent", length], ["final_score"])
     lengths = sorted(table[length].unique())
     rows = []
-    for agent in [a for a in AGENTS if a in set(table["agent"])]:
+    for agent in agents_in(table):
         runs = table[table["agent"] == agent].set_index(length)
-        rows.append((AGENTS[agent], [show(runs.loc[k], "final_score", 3) for k in lengths]))
+        rows.append((agent_named(agent), [show(runs.loc[k], "final_score", 3) for k in lengths]))
     # 320 imagined transitions per update: rollouts x rollout length
     return markdown("agent", [f"{k} x {320 // k} rollouts" for k in lengths], rows)
 
@@ -471,7 +476,7 @@ def paradigms_online() -> str:
     rows = []
     for size in sorted(set(table["complexity"])):
         at = table[table["complexity"] == size]
-        for agent in [a for a in AGENTS if a in set(at["agent"])]:
+        for agent in agents_in(at):
             shown = []
             for maze in mazes:
                 here = at[at["maze"] == maze].set_index("agent")
@@ -481,7 +486,7 @@ def paradigms_online() -> str:
                 row = here.loc[agent]
                 er = _against(row, here.loc["er"]) if agent != "er" and "er" in here.index else ""
                 shown.append(show(row, "final_score", 2) + (f" ({er})" if er else ""))
-            rows.append((f"ProcMaze {size}, {AGENTS[agent]}", shown))
+            rows.append((f"{envs.display('procmaze')} {size}, {agent_named(agent)}", shown))
     n = int(table["n"].min())
     return markdown(f"agent ({n} seeds; vs ER)", [MAZES[m] for m in mazes], rows)
 
@@ -533,7 +538,7 @@ def dyna_design(name: str = "dyna_design") -> str:
         rows.append((label, shown))
     columns = []
     for env, size in levels:
-        name = f"{ENVS[env]} {size}"
+        name = f"{envs.display(env)} {size}"
         columns += [f"{name} final score", "vs the paper's arm", "vs ER"]
     return markdown("arm", columns, rows)
 
@@ -579,12 +584,12 @@ def model_families() -> str:
     half-width over seeds, in bold where ahead of every other arm by the claims' rule."""
     scores = cells(read_summary("model_families"), ["env", "complexity", "arm"],
                    ["final_score"]).rename(columns=lambda c: c.replace("final_score", "v"))
-    scores["column"] = [f"{ENVS[e]} {c}: final score" for e, c in
+    scores["column"] = [f"{envs.display(e)} {c}: final score" for e, c in
                         zip(scores["env"], scores["complexity"])]
     accuracy = read_summary("model_families_accuracy")
     accuracy = cells(accuracy[accuracy["step"] == accuracy["step"].max()], ["level", "arm"],
                      ["accuracy"]).rename(columns=lambda c: c.replace("accuracy", "v"))
-    accuracy["column"] = [f"{ENVS[lv.split('-')[0]]} {lv.split('-')[1]}: 10-step bit accuracy"
+    accuracy["column"] = [f"{provenance.level_name(lv)}: 10-step bit accuracy"
                           for lv in accuracy["level"]]
     bins = read_summary("model_families_smoothing")
     bins = bins[(bins["quantity"] == "reward") & (bins["active_ends"] == bins["num_pipes"] - 1)]

@@ -116,6 +116,27 @@ def test_the_agent_ahead_of_every_other_is_bold(tmp_path, monkeypatch):
     assert "| simple model | **2.000 ± 0.248** |" in table and "| ER | 1.000 ± 0.248 |" in table
 
 
+def test_a_table_names_every_registered_agent_and_stops_at_an_unknown_one(
+    tmp_path, monkeypatch, capsys
+):
+    """mpc has no colour in the figures' order, and is shown after the paper's agents; an agent
+    no module registers stops the table with one sentence (exit 2) instead of losing its row."""
+    tree = tmp_path / "fig3"
+    online_run(tree, "mpc", "mpc", {0: [2.0] * 10, 1: [2.0] * 10})
+    online_run(tree, "er", "er", {0: [1.0] * 10, 1: [1.0] * 10})
+    readme_tables.write_summary("fig3", tree, tmp_path / "fig3.csv")
+    monkeypatch.setattr(readme_tables, "SUMMARIES", tmp_path)
+    table = readme_tables.fig3()
+    assert table.index("| ER |") < table.index("| MPC |")
+    summary = pd.read_csv(tmp_path / "fig3.csv", comment="#")
+    summary.loc[summary["agent"] == "mpc", "agent"] = "dreamer"
+    summary.to_csv(tmp_path / "fig3.csv", index=False)
+    with pytest.raises(SystemExit) as stopped:
+        readme_tables.fig3()
+    assert stopped.value.code == 2
+    assert "names agent 'dreamer', which is not registered" in capsys.readouterr().err
+
+
 def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, monkeypatch):
     tree = tmp_path / "fig1"
     runs = (("fig1-cpu", 0, 1.0, False), ("fig1-cpu-seed1", 1, 1.0, True),

@@ -10,6 +10,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
+import agents  # noqa: E402
+import envs  # noqa: E402
 from experiments.results import mean_ci  # noqa: E402
 
 
@@ -73,21 +75,28 @@ def close(figure) -> None:
     plt.close(figure)
 
 
-AGENTS = {  # display name and colour, in the paper's order
-    "er": ("ER", "tab:blue"),
-    "simple_model": ("simple model", "tab:orange"),
-    "perfect_model": ("perfect model", "tab:green"),
-    "gaussian_latent": ("Gaussian latent", "tab:red"),
-    "categorical_latent": ("categorical latent", "tab:purple"),
-    "dyna_mix": ("dyna mix", "tab:brown"),
-    "deepmdp": ("DeepMDP", "tab:olive"),
+COLOURS = {  # each agent's colour, in the paper's order: figures and tables list agents so
+    "er": "tab:blue",
+    "simple_model": "tab:orange",
+    "perfect_model": "tab:green",
+    "gaussian_latent": "tab:red",
+    "categorical_latent": "tab:purple",
+    "dyna_mix": "tab:brown",
+    "deepmdp": "tab:olive",
 }
-ENVS = {
-    "procmaze": "ProcMaze: grid size",
-    "buttongrid": "ButtonGrid: buttons",
-    "panflute": "PanFlute: pipes",
-    "opengrid": "OpenGrid: grid size",
-}
+
+
+def agent_order(names) -> list:
+    """`names` in the paper's order (COLOURS), any other after them, alphabetically."""
+    return _ordered(names, list(COLOURS))
+
+
+def _line(by: str, name) -> tuple[str, str | None]:
+    """The legend label and colour of the line of `name`, a value of column `by`: an agent by
+    its registered display name and its colour (matplotlib's next one if it has none)."""
+    if by != "agent":
+        return str(name), None
+    return agents.display(name), COLOURS.get(name)
 
 
 def _ordered(values, order):
@@ -101,21 +110,21 @@ def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"
     (diverged ones scored by their greedy play); the number of diverged seeds is written
     beside a point that has any."""
     regimes = _ordered(finals["regime"].unique(), ["high_data", "low_data"])
-    envs = _ordered(finals["env"].unique(), list(ENVS))
+    names = _ordered(finals["env"].unique(), list(envs.NAMES))
     figure, axes = plt.subplots(
-        len(regimes), len(envs), squeeze=False, figsize=(3.6 * len(envs), 2.9 * len(regimes))
+        len(regimes), len(names), squeeze=False, figsize=(3.6 * len(names), 2.9 * len(regimes))
     )
     for row, regime in zip(axes, regimes, strict=True):
-        for ax, env in zip(row, envs, strict=True):
+        for ax, env in zip(row, names, strict=True):
             data = finals[(finals["regime"] == regime) & (finals["env"] == env)]
-            for name in _ordered(data[by].unique(), list(AGENTS)):
+            for name in agent_order(data[by].unique()):
                 group = data[data[by] == name]
                 stats = []
                 for size, at in group.groupby("complexity"):
                     mean, half = mean_ci(at["final_score"])
                     stats.append((size, mean, half, int(at["diverged"].sum())))
                 sizes, means, halves, diverged = map(np.array, zip(*stats, strict=True))
-                label, colour = AGENTS.get(name, (str(name), None))
+                label, colour = _line(by, name)
                 ax.errorbar(
                     sizes,
                     means,
@@ -147,8 +156,8 @@ def final_vs_complexity(finals: pd.DataFrame, title: str = "", by: str = "agent"
                     linewidth=1,
                     label="uniform random",
                 )
-            ax.set_title(f"{ENVS.get(env, env)} ({regime.replace('_', ' ')})", fontsize=9)
-            ax.set_xlabel("complexity", fontsize=8)
+            ax.set_title(f"{envs.display(env)} ({regime.replace('_', ' ')})", fontsize=9)
+            ax.set_xlabel(envs.complexity_label(env), fontsize=8)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel("final greedy score", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -204,12 +213,12 @@ def learning_curves(metrics: pd.DataFrame, title: str = "", by: str = "agent"):
     figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(3.4 * columns, 2.6 * rows))
     for ax, (env, size) in zip(axes.flat, cases.itertuples(index=False), strict=False):
         data = metrics[(metrics["env"] == env) & (metrics["complexity"] == size)]
-        for name in _ordered(data[by].unique(), list(AGENTS)):
-            label, colour = AGENTS.get(name, (str(name), None))
+        for name in agent_order(data[by].unique()):
+            label, colour = _line(by, name)
             for _, run in data[data[by] == name].groupby("run_dir"):
                 curve_with_ci(run, ax, label=label, color=colour, linewidth=1)
                 label = None
-        ax.set_title(f"{ENVS.get(env, env).split(':')[0]} {size}", fontsize=9)
+        ax.set_title(f"{envs.display(env)} {size}", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(cases) :]:
