@@ -1,45 +1,39 @@
-"""The tuned Q step size and softmax temperature of SPEC section 3 (the paper's Figure 3
-grid search at ProcMaze n=4, ButtonGrid b=4, PanFlute n=7), reused at every complexity."""
+"""The tuned Q step size and softmax temperature of an (agent, env, regime): the paper's, in
+configs/tuned.yaml (SPEC section 3: its Figure 3 grid search at ProcMaze n=4, ButtonGrid b=4,
+PanFlute n=7, reused at every complexity), or a grid search's tuned.yaml given as
+`tuned_file=`, which takes precedence."""
+
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
-# (agent, env) -> {regime: (step_size, temperature)}
-TUNED = {
-    ("simple_model", "procmaze"): {"high_data": (2e-4, 0.8), "low_data": (2.5e-5, 0.4)},
-    ("simple_model", "buttongrid"): {"high_data": (2e-4, 1.6), "low_data": (5e-5, 0.4)},
-    ("simple_model", "panflute"): {"high_data": (1e-4, 0.4), "low_data": (2e-4, 0.2)},
-    ("perfect_model", "procmaze"): {"high_data": (1e-4, 0.4), "low_data": (4e-4, 0.4)},
-    ("perfect_model", "buttongrid"): {"high_data": (2e-4, 0.0125), "low_data": (2e-4, 0.0125)},
-    ("perfect_model", "panflute"): {"high_data": (2e-4, 0.1), "low_data": (1e-4, 0.1)},
-    ("er", "procmaze"): {"high_data": (5e-5, 0.1), "low_data": (2.5e-5, 1.6)},
-    ("er", "buttongrid"): {"high_data": (5e-5, 0.0125), "low_data": (2.5e-5, 0.1)},
-    ("er", "panflute"): {"high_data": (1e-4, 0.1), "low_data": (3.125e-6, 0.8)},
-    ("categorical_latent", "procmaze"): {"high_data": (2e-4, 1.6), "low_data": (1e-4, 0.8)},
-    ("categorical_latent", "buttongrid"): {"high_data": (1e-4, 0.05), "low_data": (2e-4, 0.1)},
-    ("categorical_latent", "panflute"): {"high_data": (8e-4, 0.05), "low_data": (1.6e-3, 0.05)},
-    ("gaussian_latent", "procmaze"): {"high_data": (3.125e-6, 12.8), "low_data": (3.125e-6, 0.8)},
-    ("gaussian_latent", "buttongrid"): {"high_data": (1.25e-5, 0.1), "low_data": (2.5e-5, 0.8)},
-    ("gaussian_latent", "panflute"): {"high_data": (2e-4, 0.1), "low_data": (2e-4, 0.1)},
-}
-
-# Where the paper tuned nothing: OpenGrid (Appendix C) is an episodic grid world like
-# ProcMaze; dyna_mix is mostly the simple model, mpc learns as the simple model does, and
-# deepmdp (beyond the paper, untuned) borrows the simple model's values.
-ENV_FALLBACK = {"opengrid": "procmaze"}
-AGENT_FALLBACK = {"dyna_mix": "simple_model", "mpc": "simple_model", "deepmdp": "simple_model"}
+TUNED_FILE = Path(__file__).resolve().parent.parent / "configs" / "tuned.yaml"
 
 
-def read_tuned_file(path) -> dict:
-    """A YAML file of `agent: env: regime: {step_size, temperature}` (as a grid search
-    writes it), in the form of TUNED."""
+def _table(by_agent: dict) -> dict:
+    """`agent: env: regime: {step_size, temperature}` as {(agent, env): {regime: (step_size,
+    temperature)}}."""
     table = {}
-    for agent, by_env in (OmegaConf.to_container(OmegaConf.load(path)) or {}).items():
+    for agent, by_env in (by_agent or {}).items():
         for env, by_regime in by_env.items():
             table[(agent, env)] = {
                 regime: (float(v["step_size"]), float(v["temperature"]))
                 for regime, v in by_regime.items()
             }
     return table
+
+
+def read_tuned_file(path) -> dict:
+    """A YAML file of `agent: env: regime: {step_size, temperature}` (as a grid search
+    writes it), in the form of TUNED."""
+    return _table(OmegaConf.to_container(OmegaConf.load(path)))
+
+
+_PAPER = OmegaConf.to_container(OmegaConf.load(TUNED_FILE))
+TUNED = _table(_PAPER["tuned"])  # (agent, env) -> {regime: (step_size, temperature)}
+# Where the paper tuned nothing: the agent or env whose values are used instead.
+AGENT_FALLBACK = _PAPER["borrowed"]["agents"]
+ENV_FALLBACK = _PAPER["borrowed"]["envs"]
 
 
 def tuned(agent: str, env: str, regime: str, extra: dict | None = None):
