@@ -28,11 +28,7 @@ except ImportError as error:  # an optional extra
     ) from error
 
 HORIZON = 100  # the suite's evaluation episodes are capped at 100 steps
-_DISPLAY = {"procmaze": "ProcMaze", "buttongrid": "ButtonGrid", "panflute": "PanFlute",
-            "opengrid": "OpenGrid"}  # fmt: skip
-REGISTERED = tuple(
-    f"{name}-<{envs.REGISTRY[key].complexity_key}>" for key, name in _DISPLAY.items()
-)
+REGISTERED = tuple(f"{env.display}-<{env.complexity_key}>" for env in envs.REGISTRY.values())
 
 
 @struct.dataclass
@@ -69,7 +65,7 @@ class GymnaxEnv(environment.Environment):
 
     @property
     def name(self) -> str:
-        return f"{_DISPLAY[self.env.name]}-{envs.complexity(self.env)}"
+        return f"{self.env.display}-{envs.complexity(self.env)}"
 
     @property
     def num_actions(self) -> int:
@@ -86,7 +82,7 @@ def make(name: str, **settings) -> tuple[GymnaxEnv, environment.EnvParams]:
     """`make("ProcMaze-4")` -> (env, default params), as `gymnax.make` does; `settings` are
     the suite env's other settings, e.g. `make("PanFlute-7", spontaneous=False)`."""
     family, _, size = name.partition("-")
-    by_display = {display: key for key, display in _DISPLAY.items()}
+    by_display = {env.display: key for key, env in envs.REGISTRY.items()}
     if family not in by_display or not size.isdigit():
         raise ValueError(f"env name must be one of {', '.join(REGISTERED)}; got {name!r}.")
     suite_name = by_display[family]
