@@ -95,13 +95,18 @@ def make_train(env, agent: Agent, regime: Regime, speed: Speed = Speed()):
 
         # After a terminal step the next action is chosen from the reset observation, or
         # (after_terminal "terminal_obs", the public code's way) from the terminal one, so
-        # that the next stored transition starts in the old episode and lands in the new.
+        # that the next stored transition starts in the old episode and lands in the new
+        # (unless the step ended an interval: see run_interval).
         env_state, obs = auto_reset(env, reset_key, terminal, env_state, next_obs)
         if regime.after_terminal == "terminal_obs":
             obs = next_obs
         return (Runner(agent_state, env_state, obs, key), t), metrics
 
     def run_interval(runner: Runner, t: jax.Array) -> tuple[Runner, dict]:
+        if regime.after_terminal == "terminal_obs":
+            # The public code reads the observation from the env state at the start of every
+            # interval: after a terminal step that ended the last one, it acts from the reset.
+            runner = runner._replace(obs=env.observe(runner.env_state))
         (runner, _), metrics = jax.lax.scan(
             env_step, (runner, t), None, length=regime.eval_interval, unroll=speed.scan_unroll
         )

@@ -66,27 +66,30 @@ def test_fixed_bit_sampling_switches_a_bit_on_with_probability_sigmoid_of_its_lo
 # ------------------------------------------------------------------ after a terminal step
 
 
-def stored(agent_name, after_terminal, **settings):
-    """What the agent stores of the first 8 steps of Countdown(3), terminal on steps 3 and 6."""
+def stored(agent_name, after_terminal, eval_interval=8, intervals=1, **settings):
+    """What the agent stores of the first `intervals` x `eval_interval` steps of Countdown(3),
+    terminal on steps 3, 6, 9, ..."""
     env = Countdown(length=3)
     agent = agents.make(agent_name, env, capacity=64, hidden=(16,), **settings)
     regime = Regime(
-        total_steps=8,
+        total_steps=intervals * eval_interval,
         updates_per_step=1,
         target_update_frequency=1,
-        eval_interval=8,
+        eval_interval=eval_interval,
         learning_starts=100,
         eval_runs=1,
         eval_steps=1,
         after_terminal=after_terminal,
     )
     init, run_interval = make_train(env, agent, regime)
-    runner, _ = fast_jit(run_interval)(init(jax.random.key(0), HYPER), jnp.int32(0))
+    run_interval, runner = fast_jit(run_interval), init(jax.random.key(0), HYPER)
+    for interval in range(intervals):
+        runner, _ = run_interval(runner, jnp.int32(interval * eval_interval))
     return runner.agent.replay.items
 
 
-def times(packed):
-    return np.argmax(np.unpackbits(np.asarray(packed), axis=-1)[:8, :16], axis=-1).tolist()
+def times(packed, steps=8):
+    return np.argmax(np.unpackbits(np.asarray(packed), axis=-1)[:steps, :16], axis=-1).tolist()
 
 
 def test_authors_after_a_terminal_step_the_next_transition_starts_from_the_terminal_observation():
@@ -100,6 +103,19 @@ def test_authors_after_a_terminal_step_the_next_transition_starts_from_the_termi
     fixed = stored("er", "reset_obs", batch_size=8)
     assert times(fixed.obs) == [0, 1, 2, 0, 1, 2, 0, 1]
     assert np.asarray(fixed.terminal)[:8].tolist() == [0, 0, 1, 0, 0, 1, 0, 0]
+
+
+def test_authors_act_from_the_reset_observation_after_a_terminal_step_that_ends_an_interval():
+    # The public loop reads the observation from the env state at the start of every
+    # evaluation interval (of 6 steps here). Step 6 is terminal and ends the first interval:
+    # step 7 acts from the reset observation (time 0). Steps 3 and 9 are terminal
+    # mid-interval: steps 4 and 10 act from the terminal one (time 3).
+    items = stored("er", "terminal_obs", eval_interval=6, intervals=2, batch_size=8)
+    assert times(items.obs, 12) == [0, 1, 2, 3, 1, 2, 0, 1, 2, 3, 1, 2]
+    assert np.asarray(items.terminal)[:12].tolist() == [0, 0, 1, 0, 0, 1] * 2
+    # fixed: every episode starts from the reset observation, whatever the interval.
+    fixed = stored("er", "reset_obs", eval_interval=6, intervals=2, batch_size=8)
+    assert times(fixed.obs, 12) == [0, 1, 2] * 4
 
 
 def test_authors_perfect_model_stores_the_reset_state_while_acting_from_the_terminal_observation():
