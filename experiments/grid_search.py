@@ -102,14 +102,14 @@ def rank_settings(metrics: pd.DataFrame) -> pd.DataFrame:
     finals = results.final_performance(metrics, by=("step_size", "temperature", "member"))
     rows = []
     for (lr, tau), group in finals.groupby(["step_size", "temperature"]):
-        mean, half = results.mean_ci(group["final_score"])
+        mean, half, n = results.estimate(group["final_score"])
         rows.append(
             {
                 "step_size": lr,
                 "temperature": tau,
                 "final_score_mean": mean,
                 "final_score_ci95": half,
-                "num_seeds": len(group),
+                "num_seeds": n,
                 "num_diverged": int(group["diverged"].sum()),
                 "diverged_by_step": group["diverged_at"].max(),
             }

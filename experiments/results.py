@@ -15,6 +15,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,16 +32,32 @@ def t_quantile(dof: int) -> float:
     return float(scipy.stats.t.ppf(0.975, dof))
 
 
-def mean_ci(values) -> tuple[float, float]:
-    """Mean and half-width of its 95% t confidence interval (NaN half-width for n < 2)."""
+class Estimate(NamedTuple):
+    """The mean of the finite values given, the half-width of its 95% t confidence interval
+    (NaN for n < 2), and n, the number of values averaged: a non-finite one is left out of
+    all three."""
+
+    mean: float
+    half: float
+    n: int
+
+
+def estimate(values) -> Estimate:
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return math.nan, math.nan
-    if len(values) < 2:
-        return float(values.mean()), math.nan
-    sem = values.std(ddof=1) / math.sqrt(len(values))
-    return float(values.mean()), float(t_quantile(len(values) - 1) * sem)
+    n = len(values)
+    if n == 0:
+        return Estimate(math.nan, math.nan, 0)
+    if n < 2:
+        return Estimate(float(values.mean()), math.nan, n)
+    sem = values.std(ddof=1) / math.sqrt(n)
+    return Estimate(float(values.mean()), float(t_quantile(n - 1) * sem), n)
+
+
+def mean_ci(values) -> tuple[float, float]:
+    """`estimate`'s mean and half-width, for where n is not shown."""
+    mean, half, _ = estimate(values)
+    return mean, half
 
 
 def final_performance(metrics: pd.DataFrame, by=("member",)) -> pd.DataFrame:
@@ -66,12 +83,12 @@ def final_performance(metrics: pd.DataFrame, by=("member",)) -> pd.DataFrame:
 
 def summarize(metrics: pd.DataFrame) -> dict:
     finals = final_performance(metrics)
-    mean, half = mean_ci(finals["final_score"])
+    mean, half, n = estimate(finals["final_score"])
     at = finals["diverged_at"].dropna()
     return {
         "final_score_mean": mean,
         "final_score_ci95": half,
-        "num_seeds": int(len(finals)),
+        "num_seeds": n,
         "num_diverged": int(finals["diverged"].sum()),
         "diverged_by_step": int(at.max()) if len(at) else None,
         "final_score_per_seed": finals["final_score"].tolist(),

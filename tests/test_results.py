@@ -83,6 +83,19 @@ def test_mean_ci_ignores_missing_values_and_has_no_width_for_one_value():
     assert all(math.isnan(x) for x in results.mean_ci([]))
 
 
+def test_n_counts_the_values_averaged_not_the_ones_left_out():
+    # [1, 2, nan]: the NaN is left out of all three. Mean 1.5 over n = 2; deviations -0.5
+    # and 0.5, sample variance 0.5, standard error sqrt(0.5 / 2) = 0.5, half-width
+    # t(1) x 0.5 = 12.706205 x 0.5 = 6.353102 (with n = 3, t(2) x 0.408 = 1.757).
+    assert results.estimate([1.0, 2.0, np.nan]) == pytest.approx((1.5, 6.353102, 2), abs=1e-6)
+    assert results.mean_ci([1.0, 2.0, np.nan]) == pytest.approx((1.5, 6.353102), abs=1e-6)
+    assert results.estimate([np.nan, np.inf]).n == 0
+    # A seed whose final score is not a number is not one of the seeds the CI is over.
+    unscored = metrics(10).assign(score=lambda m: m["score"].where(m["member"] < 2))
+    summary = results.summarize(unscored)  # finals 10, 110 and NaN
+    assert (summary["final_score_mean"], summary["num_seeds"]) == (60.0, 2)
+
+
 def test_summary_scores_a_diverged_member_instead_of_dropping_it():
     # Finals 10, 110, 210, member 2 diverged at step 200 but still scored 210: mean 110;
     # deviations -100, 0, 100, sample variance 20000 / 2 = 10000, standard error

@@ -27,7 +27,7 @@ from experiments.analysis.claims.rule import (
     show,
     versus,
 )
-from experiments.results import mean_ci
+from experiments.results import estimate
 
 PARADIGMS = Table("paradigms", "paradigms.parquet")
 MAZE_COLUMNS = ("env.gps", "env.distractors", "env.distractor_kind")
@@ -45,8 +45,8 @@ def _paradigm_cell(table: pd.DataFrame, case: str, agent: str, coverage: str):
                  & (table["coverage"] == coverage)]  # fmt: skip
     if rows.empty:
         return None
-    mean, ci = mean_ci(rows["fraction_optimal"])
-    return {"agent": f"{case} {agent}", "mean": mean, "ci95": ci, "n": len(rows),
+    mean, ci, n = estimate(rows["fraction_optimal"])
+    return {"agent": f"{case} {agent}", "mean": mean, "ci95": ci, "n": n,
             "succeeded": bool(rows["succeeded"].iloc[0])}  # fmt: skip
 
 
