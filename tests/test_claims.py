@@ -115,8 +115,8 @@ def test_the_gaussian_latent_is_generally_poor():
     # Beaten at 1 of 2 levels, ahead at none: no majority either way.
     assert judge(stats(*cells(HIGH)))[0] == TOO_SMALL
     verdict, shown = judge(stats(*cells([20.0, 20.1, 19.9])))
-    assert (verdict, shown) == (FAIL, "simple or categorical ahead in 1, Gaussian ahead in 1, "
-                                      "of 2 cells")  # fmt: skip
+    assert (verdict, shown) == (FAIL, "simple model or categorical latent ahead in 1, Gaussian "
+                                      "latent ahead in 1, of 2 cells")  # fmt: skip
     lone = stats(("procmaze", "high_data", 3, "gaussian_latent", LOW))
     assert judge(lone)[0] == NOT_RUN
 
@@ -182,10 +182,11 @@ def test_er_is_ahead_of_the_simple_model_on_opengrid():
 
     judge = judge_of("OpenGrid")
     # Ahead at size 4 only (size 3 overlaps): one of two is no majority, nor is none of two.
-    assert judge(stats(*cells(HIGH))) == (TOO_SMALL, "ER ahead in 1, simple ahead in 0, of 2 cells")
+    assert judge(stats(*cells(HIGH))) == (
+        TOO_SMALL, "ER ahead in 1, simple model ahead in 0, of 2 cells")
     three = [*cells(HIGH), ("opengrid", "low_data", 3, "er", HIGH)]
     three.append(("opengrid", "low_data", 3, "simple_model", LOW))
-    assert judge(stats(*three)) == (PASS, "ER ahead in 2, simple ahead in 0, of 3 cells")
+    assert judge(stats(*three)) == (PASS, "ER ahead in 2, simple model ahead in 0, of 3 cells")
     behind = stats(*cells([0.0, 0.1, -0.1]))  # the simple model ahead at size 4
     assert judge(behind)[0] == FAIL
     assert judge(stats(("opengrid", "high_data", 3, "er", HIGH)))[0] == NOT_RUN
@@ -744,7 +745,7 @@ def test_compare_says_who_is_ahead_at_each_level():
         "too small to tell)", "ER ahead)", "DeepMDP ahead)"]
     assert measured.startswith("PanFlute 3: DeepMDP 5 ± 9.9 vs ER 1 ± 0.25")
     assert claims.compare(table, "simple_model", "er", ANY) == (
-        NOT_RUN, "no cell with both simple and ER")
+        NOT_RUN, "no cell with both simple model and ER")
     # lower is ahead: the same table read the other way round
     assert claims.compare(table, "er", "deepmdp", EVERY, lower=True)[0] == FAIL  # level 5
     assert claims.compare(table, "deepmdp", "er", HARDEST, lower=True)[0] == FAIL
@@ -797,7 +798,7 @@ def test_compare_pools_seeds_of_a_value_column():
                           for m, v in enumerate(values)])  # fmt: skip
     verdict, measured = claims.compare(seeds, "slbo", "simple_model", ANY, side="arm",
                                        cells=("level",), value="accuracy")  # fmt: skip
-    assert (verdict, measured) == (PASS, "procmaze-2: slbo 10 ± 0.25 vs simple 1 ± 0.25 "
+    assert (verdict, measured) == (PASS, "procmaze-2: slbo 10 ± 0.25 vs simple model 1 ± 0.25 "
                                          "(slbo ahead)")  # fmt: skip
 
 
@@ -854,8 +855,9 @@ def test_learned_beats_perfect_in_both_needs_both_settings_ahead():
         )
 
     verdict, measured = judge(table(HIGH))
-    assert verdict == PASS and measured.count("(simple ahead)") == 2, measured
-    assert "PanFlute 7 (10k steps) fixed: simple 10 ± 0.25 vs perfect 1 ± 0.25" in measured
+    assert verdict == PASS and measured.count("(simple model ahead)") == 2, measured
+    assert "PanFlute 7 (10k steps) fixed: simple model 10 ± 0.25 vs perfect model 1 ± 0.25" in (
+        measured)
     assert judge(table(MID))[0] == claims.TOO_SMALL
     assert judge(table(LOW, perfect=MID))[0] == claims.TOO_SMALL
     assert judge(table(HIGH, perfect=[20, 20.1, 19.9]))[0] == FAIL

@@ -24,8 +24,8 @@ def test_arm_beats_arm_passes_where_intervals_separate_at_some_level():
                      (("procmaze", 2), "mpc", MID), (("procmaze", 2), "simple_model", LOW))
     verdict, measured = claims.compare(table, "mpc", "simple_model", ANY, **ARMS)
     assert verdict == PASS
-    assert "PanFlute 4: mpc 10 ± 0.25 vs simple 1 ± 0.25 (mpc ahead)" in measured
-    assert "ProcMaze 2: mpc 5 ± 9.9 vs simple 1 ± 0.25 (too small to tell)" in measured
+    assert "PanFlute 4: MPC 10 ± 0.25 vs simple model 1 ± 0.25 (MPC ahead)" in measured
+    assert "ProcMaze 2: MPC 5 ± 9.9 vs simple model 1 ± 0.25 (too small to tell)" in measured
 
 
 def test_arm_beats_arm_fails_when_too_small_to_tell_or_behind():
@@ -33,7 +33,7 @@ def test_arm_beats_arm_fails_when_too_small_to_tell_or_behind():
                      (("procmaze", 2), "ensemble", LOW), (("procmaze", 2), "simple_model", HIGH))
     verdict, measured = claims.compare(table, "ensemble", "simple_model", ANY, **ARMS)
     assert verdict == FAIL
-    assert "(too small to tell)" in measured and "(simple ahead)" in measured
+    assert "(too small to tell)" in measured and "(simple model ahead)" in measured
     overlapping = families(
         (("panflute", 4), "ensemble", MID), (("panflute", 4), "simple_model", LOW)
     )
@@ -56,7 +56,7 @@ def test_accuracy_is_judged_at_the_last_step_only():
     table = pd.concat(rows, ignore_index=True)
     slbo = dict(winner="slbo", loser="simple_model", over=ANY)
     verdict, measured = claims.families.accuracy_at_last_step(table, **slbo)
-    assert verdict == FAIL and "simple ahead" in measured
+    assert verdict == FAIL and "simple model ahead" in measured
     flipped = table.assign(step=11 - table["step"])
     assert claims.families.accuracy_at_last_step(flipped, **slbo)[0] == PASS
 
@@ -80,7 +80,7 @@ def test_ensemble_smooths_less_when_its_prediction_at_n_minus_1_is_lower():
     swapped = table.assign(arm=table["arm"].map({"ensemble": "simple_model",
                                                  "simple_model": "ensemble"}))
     verdict, measured = claims.families.ensemble_smooths_less(swapped, **ENSEMBLE)
-    assert verdict == FAIL and "simple ahead" in measured
+    assert verdict == FAIL and "simple model ahead" in measured
     assert claims.families.ensemble_smooths_less(pd.DataFrame(), **ENSEMBLE)[0] == NOT_RUN
 
 

@@ -19,7 +19,6 @@ from experiments.analysis.claims.rule import (
     GENERALLY,
     HARDEST,
     MOST,
-    NAMES,
     NOT_JUDGED,
     NOT_RUN,
     OVER,
@@ -47,7 +46,7 @@ CLAIMS = tuple(claim for topic in TOPICS for claim in topic.CLAIMS)
 RECORDS = {reads: record for topic in TOPICS for reads, record in topic.RECORDS.items()}
 
 __all__ = [
-    "ANY", "CLAIMS", "EVERY", "FAIL", "GENERALLY", "HARDEST", "MOST", "NAMES", "NOT_JUDGED",
+    "ANY", "CLAIMS", "EVERY", "FAIL", "GENERALLY", "HARDEST", "MOST", "NOT_JUDGED",
     "NOT_RUN", "OVER", "PASS", "RECORDS", "RULE", "SCALES", "TOO_SMALL", "TOPICS", "VERDICTS",
     "Claim", "Record", "RunTable", "Runs", "Table", "Verdict", "beats", "cell_stats", "compare",
     "deepmdp", "dyna_design", "either", "families", "fidelity", "largest_scale", "paper",

@@ -8,7 +8,6 @@ import pandas as pd
 from experiments.analysis.claims.paper import HARD_PANFLUTE
 from experiments.analysis.claims.rule import (
     EVERY,
-    NAMES,
     NOT_RUN,
     PASS,
     TOO_SMALL,
@@ -52,7 +51,7 @@ def setting_changes(stats, agent: str, env: str, regime="high_data") -> tuple[st
     cells = [c for c in _budgets(rows)
              if all(_at(rows, *c, **{"fidelity.name": n}) is not None for n in SETTINGS)]
     if not cells:
-        return NOT_RUN, f"no {NAMES.get(env, env)} runs of {agent} under both fidelity settings"
+        return NOT_RUN, f"no {named('env', env)} runs of {agent} under both fidelity settings"
     shown, differs = [], False
     for cell in cells:
         fixed, authors = (_at(rows, *cell, **{"fidelity.name": n}) for n in SETTINGS)

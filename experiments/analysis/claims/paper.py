@@ -11,7 +11,6 @@ from experiments.analysis.claims.rule import (
     GENERALLY,
     HARDEST,
     MOST,
-    NAMES,
     NOT_JUDGED,
     NOT_RUN,
     PASS,
@@ -24,6 +23,7 @@ from experiments.analysis.claims.rule import (
     either,
     find_row,
     judged,
+    named,
     negated,
     record,
     show,
@@ -75,7 +75,7 @@ def shown_at_hardest(stats: pd.DataFrame) -> tuple[str, str]:
         size = runs["complexity"].max()
         at = runs[runs["complexity"] == size]
         scores = ", ".join(show(r) for _, r in at.iterrows())
-        shown.append(f"{NAMES.get(env, env)} {size} ({regime}): {scores}")
+        shown.append(f"{named('env', env)} {size} ({regime}): {scores}")
     return NOT_JUDGED, "; ".join(shown)
 
 
@@ -103,12 +103,12 @@ def smoothed_reward(bins: pd.DataFrame, agents=("simple_model", "gaussian_latent
     for agent in agents:
         near, none = _bin_stats(bins, agent, "reward", n - 1), _bin_stats(bins, agent, "reward", 0)
         if near is None or none is None:
-            missing.append(NAMES.get(agent, agent))
+            missing.append(named("agent", agent))
             continue
         zero = {"mean": 0.0, "ci95": 0.0}
         parts.append(combine([judged(near, none), judged(near, zero)], []))
         shown.append(
-            f"{NAMES[agent]}: {n - 1} ends {near['mean']:.3g} ± {near['ci95']:.2g}, "
+            f"{named('agent', agent)}: {n - 1} ends {near['mean']:.3g} ± {near['ci95']:.2g}, "
             f"0 ends {none['mean']:.3g} ± {none['ci95']:.2g}"
         )
     shown += [f"{agent}: not run" for agent in missing]

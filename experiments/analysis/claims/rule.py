@@ -39,18 +39,6 @@ VERDICTS = {  # when a claim gets each verdict: the report states them once, at 
     NOT_JUDGED: "the source states no testable outcome; the measured numbers are shown.",
 }
 SCALES = ("paper", "cpu")  # a tree holding runs of several scales is judged on the largest
-NAMES = {
-    "er": "ER",
-    "simple_model": "simple",
-    "perfect_model": "perfect",
-    "gaussian_latent": "Gaussian",
-    "categorical_latent": "categorical",
-    "deepmdp": "DeepMDP",
-    "procmaze": "ProcMaze",
-    "buttongrid": "ButtonGrid",
-    "panflute": "PanFlute",
-    "opengrid": "OpenGrid",
-}
 
 
 # ----------------------------------------------------------------------------- what a claim is
@@ -161,9 +149,17 @@ def find_row(stats: pd.DataFrame, **where):
 
 
 def named(column: str, value) -> str:
-    """A value of a column as the report writes it: agents and environments by NAMES."""
-    if column in ("env", "agent", "arm"):
-        return str(NAMES.get(value, value))
+    """A value of a column as the report writes it: agents (and an arm that is an agent) and
+    environments by their registered display names."""
+    # The registries import JAX: the claims, which read tables, import them only to name.
+    if column in ("agent", "arm"):
+        import agents
+
+        return agents.DISPLAY.get(value, str(value))
+    if column == "env":
+        import envs
+
+        return envs.display(value) if value in envs.REGISTRY else str(value)
     if column == "total_steps":
         return f"({value // 1000:g}k steps)" if value else ""
     if column == "agent.rollout_length":
