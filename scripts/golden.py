@@ -42,6 +42,8 @@ RUNS = {
     "dyna_mix": ["agent=dyna_mix", "level=procmaze-3", "agent.real_fraction=0.3"],
     "deepmdp": ["agent=deepmdp", "level=panflute-3"],
     "mpc": ["agent=mpc", "level=procmaze-3"],
+    "implicit_model": ["agent=implicit_model", "level=panflute-3"],
+    "muzero": ["agent=muzero", "level=procmaze-3"],
     # ... and every beyond-the-paper mode that changes what an agent learns from
     "er_prioritized": ["agent=er", "level=panflute-3", "agent.priority_exponent=0.6"],
     "simple_prioritized": ["agent=simple_model", "level=procmaze-3",

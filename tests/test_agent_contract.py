@@ -30,7 +30,8 @@ SMALL_ENVS = {"procmaze": dict(grid_size=3), "buttongrid": dict(grid_size=3, num
               "panflute": dict(num_pipes=3), "opengrid": dict(grid_size=3)}
 HIDDEN = (16,)
 MODEL_COLUMNS = {"model_obs_accuracy", "model_reward_error", "model_continuation_error"}
-NO_DECODER = {"deepmdp"}  # predicts no observation: model_obs_accuracy is left out
+# predict no observation: model_obs_accuracy is left out
+NO_DECODER = {"deepmdp", "implicit_model", "muzero"}
 HYPER = dqn.Hyper(jnp.full(SEEDS, 1e-3), jnp.full(SEEDS, 1.0))
 
 
