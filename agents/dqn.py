@@ -124,11 +124,9 @@ class DQN(NamedTuple):
     def loss(self, params: hk.Params, target_params: hk.Params, batch: Batch) -> jax.Array:
         return self.loss_and_errors(params, target_params, batch)[0]
 
-    def learn_with_errors(
-        self, learner: Learner, batch: Batch
-    ) -> tuple[Learner, jax.Array, jax.Array]:
+    def learn(self, learner: Learner, batch: Batch) -> tuple[Learner, jax.Array, jax.Array]:
         """One Adam step on the batch: (learner, loss, each transition's TD error before the
-        step), the errors for prioritized sampling (agents/priority.py)."""
+        step)."""
         (loss, td_error), grads = jax.value_and_grad(self.loss_and_errors, has_aux=True)(
             learner.params, learner.target_params, batch
         )
@@ -136,10 +134,6 @@ class DQN(NamedTuple):
             learner.params, learner.opt_state, grads, learner.hyper.step_size
         )
         return learner._replace(params=params, opt_state=opt_state), loss, td_error
-
-    def learn(self, learner: Learner, batch: Batch) -> tuple[Learner, jax.Array]:
-        learner, loss, _ = self.learn_with_errors(learner, batch)
-        return learner, loss
 
 
 def q_learner(num_actions: int, hidden: Sequence[int], discount: float) -> DQN:

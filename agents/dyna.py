@@ -5,18 +5,24 @@ An agent is one DQN learner, a replay buffer of what it keeps of real steps, and
 sources of the transitions of each Q update, concatenated: `replayed` real transitions
 (experience replay), `imagined` rollouts of a learned model, or both (agents/dyna_mix.py).
 Each update draws from every source with its own key and trains Q once on the union, so
-agents differ only in their sources, as the paper's comparison requires.
+agents differ only in their sources, as the paper's comparison requires. The buffer is the
+paper's uniform one or, beyond the paper, prioritized (agents/priority.py); either hears,
+after the Q step, the TD error of the first transition replayed or imagined from each start
+it gave (`set_priorities`, which the uniform buffer ignores).
+
+`imagined` is the paper's paragraph on model rollouts; the choices beyond the paper that it
+takes follow it, each a small record whose default is the paper's agent (`Modes`).
 """
 
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from agents import dqn, models, priority, replay
 from agents.base import Agent
 from agents.models import LearnedModel
-from agents.priority import Priorities
 from agents.rollout import rollout
 from envs import checks
 
@@ -25,19 +31,25 @@ class AgentState(NamedTuple):
     learner: dqn.Learner
     replay: replay.Replay  # what the agent keeps of real steps (replay.Memory)
     model: Optional[models.Trained] = None  # a learned model's parameters, if it keeps one
-    priority: Optional[Priorities] = None  # kept when sampling is prioritized
+
+
+class Part(NamedTuple):
+    """A source's part of one Q batch."""
+
+    batch: dqn.Batch
+    # the buffer slots it starts from: row i of `batch` is the first transition replayed or
+    # imagined from slot starts[i] (its TD error is that slot's new priority)
+    starts: jax.Array
+    metrics: dict
 
 
 class Source(NamedTuple):
-    """Where `size` transitions of each Q batch come from."""
+    """Where `size` transitions of each Q batch come from: `draw(state, key, buffer)` ->
+    (state, Part), drawing real transitions from the agent's replay.Buffer."""
 
     size: int
-    draw: Callable[[AgentState, jax.Array], tuple[AgentState, dqn.Batch, dict]]
+    draw: Callable[[AgentState, jax.Array, replay.Buffer], tuple[AgentState, Part]]
     model: Optional[LearnedModel] = None  # the learned model it trains and rolls out
-    # Prioritized sampling: the buffer slots each draw records (agents/priority.py), and
-    # after the Q step, (state, the TD errors of this source's part of the batch) -> state.
-    draws: int = 0
-    after_learn: Optional[Callable[[AgentState, jax.Array], AgentState]] = None
 
 
 def agent(
@@ -47,13 +59,13 @@ def agent(
     *,
     capacity: int,
     memory: Optional[replay.Memory] = None,
+    buffer: replay.Buffer = replay.UNIFORM,
     planner: Optional[Callable] = None,
 ) -> Agent:
-    """An agent that keeps `memory` (real transitions unless told) in a FIFO buffer of
-    `capacity` and trains `q` on the sources' transitions. A source of size 0 is dropped
-    here: it keeps no model and takes no key, so a mix whose one part is empty is exactly
-    the agent of the other part. When a source samples by priority (`draws` > 0), the agent
-    keeps a priority per buffer slot, a new transition entering at the largest so far.
+    """An agent that keeps `memory` (real transitions unless told) in a FIFO `buffer` of
+    `capacity` (uniform unless told: agents/priority.py) and trains `q` on the sources'
+    transitions. A source of size 0 is dropped here: it keeps no model and takes no key, so a
+    mix whose one part is empty is exactly the agent of the other part.
 
     A decision-time `planner(q, model) -> act(state, obs, key, greedy)` (agents/mpc.py)
     replaces acting on Q for an agent with a learned model; training is unchanged."""
@@ -61,40 +73,27 @@ def agent(
     memory = memory or replay.transitions(env.obs_size)
     sources = [source for source in sources if source.size > 0]
     model = next((source.model for source in sources if source.model is not None), None)
-    draws = sum(source.draws for source in sources)
-
-    def init_priorities():
-        return priority.init(capacity, draws) if draws else None
 
     def observe(state, transition):
-        if state.priority is not None:
-            state = state._replace(priority=priority.add(state.priority, state.replay.cursor))
-        return state._replace(replay=replay.add(state.replay, memory.keep(transition)))
+        return state._replace(replay=buffer.add(state.replay, memory.keep(transition)))
 
     def update(state, key):
         keys = jax.random.split(key, len(sources)) if len(sources) > 1 else [key]
-        batches, metrics = [], {}
+        parts = []
         for source, source_key in zip(sources, keys):
-            state, batch, source_metrics = source.draw(state, source_key)
-            batches.append(batch)
-            metrics.update(source_metrics)
-        batch = jax.tree.map(lambda *parts: jnp.concatenate(parts), *batches)
-        learner, metrics["td_loss"], td_error = q.learn_with_errors(state.learner, batch)
-        state = state._replace(learner=learner)
-        offset = 0
-        for source in sources:
-            if source.after_learn is not None:
-                state = source.after_learn(state, td_error[offset : offset + source.size])
-            offset += source.size
-        return state, metrics
+            state, part = source.draw(state, source_key, buffer)
+            parts.append(part)
+        batch = jax.tree.map(lambda *rows: jnp.concatenate(rows), *(p.batch for p in parts))
+        learner, td_loss, td_error = q.learn(state.learner, batch)
+        kept = buffer.set_priorities(state.replay, *first_step_errors(parts, td_error))
+        metrics = {name: value for part in parts for name, value in part.metrics.items()}
+        return state._replace(learner=learner, replay=kept), {**metrics, "td_loss": td_loss}
 
     if model is None:
 
         def init(key, hyper):
             learner = q.init(key, jnp.zeros(env.obs_size), hyper)
-            return AgentState(
-                learner, replay.init(memory.example, capacity), priority=init_priorities()
-            )
+            return AgentState(learner, buffer.init(memory.example, capacity))
 
         def act(state, obs, key, greedy):
             return q.act(state.learner, obs, key, greedy)
@@ -105,9 +104,7 @@ def agent(
         q_key, model_key = jax.random.split(key)
         learner = q.init(q_key, jnp.zeros(model.features_size), hyper)
         trained = models.start_training(model.init(model_key))
-        return AgentState(
-            learner, replay.init(memory.example, capacity), trained, init_priorities()
-        )
+        return AgentState(learner, buffer.init(memory.example, capacity), trained)
 
     def act_on_features(state, obs, key, greedy):
         # The latent agents act on a latent sample of the current observation.
@@ -122,50 +119,37 @@ def agent(
     return Agent(init_with_model, act, observe, update, predict, model)
 
 
+def part_from(starts: replay.Sample, batch: dqn.Batch, metrics: dict) -> Part:
+    """The part of the Q batch made from `starts`, its rows step-major (row r of every step
+    comes from start r; a replayed transition is its own one step): each start's importance
+    weight multiplies every step of its rollout."""
+    steps = batch.weight.shape[0] // starts.weight.shape[0]
+    weight = batch.weight * jnp.tile(starts.weight, steps)
+    return Part(batch._replace(weight=weight), starts.index, metrics)
+
+
+def first_step_errors(parts: Sequence[Part], td_error: jax.Array):
+    """Every part's start slots and the TD error of the first transition from each (the
+    leading rows of that part's share of the concatenated Q batch)."""
+    ends = np.cumsum([part.batch.weight.shape[0] for part in parts])
+    shares = jnp.split(td_error, ends[:-1])
+    errors = [share[: part.starts.shape[0]] for share, part in zip(shares, parts)]
+    return jnp.concatenate([part.starts for part in parts]), jnp.concatenate(errors)
+
+
 # ----------------------------------------------------------------------------- sources
 
 
-def draw_slots(state: AgentState, key, n: int, prioritized: Optional[priority.Prioritized]):
-    """(state, `n` buffer slots, their importance weights): uniform with weight 1, or by
-    priority when the agent keeps priorities (the draw is remembered for `after_learn`)."""
-    if state.priority is None:
-        return state, replay.sample_indices(state.replay, key, n), jnp.ones(n, jnp.float32)
-    kept, index, weight = priority.sample(
-        state.priority, state.replay.size, key, n, prioritized.importance
-    )
-    return state._replace(priority=kept), index, weight
+def replayed(env, size: int) -> Source:
+    """Experience replay: `size` real transitions drawn from the buffer (uniformly, or by
+    priority and importance-weighted from a prioritized one)."""
 
+    def draw(state, key, buffer):
+        drawn = buffer.sample(state.replay, key, size)
+        real = replay.unstore(drawn.items, env.obs_size)
+        return state, part_from(drawn, dqn.real_batch(real), {})
 
-def reprioritize(prioritized: Optional[priority.Prioritized], errors_of=lambda td: td):
-    """A source's `after_learn` for prioritized sampling: the drawn slots' new priorities
-    from `errors_of(td_errors)`, one error per drawn slot; None when sampling is uniform."""
-    if not priority.active(prioritized):
-        return None
-
-    def after_learn(state, td_error):
-        updated = priority.update(state.priority, errors_of(td_error), prioritized.exponent)
-        return state._replace(priority=updated)
-
-    return after_learn
-
-
-def replayed(env, size: int, prioritized: Optional[priority.Prioritized] = None) -> Source:
-    """Experience replay: `size` real transitions sampled from the buffer, uniformly, or by
-    priority (P(i) ~ |TD error|^alpha, importance-weighted) when `prioritized` is active."""
-    if not priority.active(prioritized):
-
-        def draw(state, key):
-            sampled = replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
-            return state, dqn.real_batch(sampled), {}
-
-        return Source(size, draw)
-
-    def draw_prioritized(state, key):
-        state, index, weight = draw_slots(state, key, size, prioritized)
-        sampled = replay.unstore(replay.take(state.replay, index), env.obs_size)
-        return state, dqn.real_batch(sampled)._replace(weight=weight), {}
-
-    return Source(size, draw_prioritized, draws=size, after_learn=reprioritize(prioritized))
+    return Source(size, draw)
 
 
 def imagined(
@@ -177,131 +161,158 @@ def imagined(
     num_rollouts: int,
     model_batch_size: int,
     model_step_size: float,
-    frozen: bool,
-    separate_starts: bool = False,
-    search_control: str = "policy",
-    prioritized: Optional[priority.Prioritized] = None,
-    model_horizon: int = 1,
-    rollout_schedule: Optional[Sequence[int]] = None,
+    modes: Optional["Modes"] = None,
 ) -> Source:
-    """Model rollouts (paper section 4): sample `model_batch_size` real transitions, train the
-    model one step on them, then roll the UPDATED model out from the first `num_rollouts` of
-    them for `rollout_length` steps, acting softmax on the current Q.
-
-    When the model batch and the rollout starts differ in size (the 1-step ablation: 32 and
-    320), one sample of the larger size is drawn and both take its leading part, so the model
-    still trains on transitions that start rollouts, and it trains on 32 in both arms.
-    With `separate_starts` (the public latent script's way) the starts are then a second,
-    independent sample instead.
-
-    A `frozen` model takes no steps: it stays as initialized or loaded (`load_model`), and
-    only the Q-network learns from its rollouts (Figure 4 right).
-
-    Search control (`search_control`): the first action of each rollout is the current
-    policy's ("policy") or the one taken in the start transition ("replayed"). With
-    `prioritized` active the model batch stays uniform and the starts are a second draw, by
-    priority: each start's priority is the TD error of its rollout's first step, and its
-    importance weight multiplies every step of its rollout.
-
-    With `model_horizon` k > 1 (SLBO) the model trains on runs of k consecutive stored
-    transitions through `model.sequence_loss` (agents.replay.sample_sequences; a run stops
-    at a terminal, a reset or the newest item); step 0 of each run is the 1-step sample.
-
-    With a `rollout_schedule` [start, end, min_length, max_length] (MBPO's branched rollouts)
-    see `scheduled_length` and `branches`: the 320 imagined transitions stay 320."""
+    """Model rollouts (paper section 4: "the model is trained using the same batch of
+    transitions which initialize the rollouts"): sample real transitions, train the model one
+    step on the first `model_batch_size` of them, roll the UPDATED model forward
+    `rollout_length` steps from the first `num_rollouts` of them acting softmax on the
+    current Q, and give Q the imagined transitions. In the 1-step ablation (32 and 320) one
+    sample of 320 is drawn, so the model trains on 32 transitions that start rollouts in both
+    arms. The choices beyond the paper are `modes` (Modes; the default is the paper's)."""
     checks.positive_int("agent.model_batch_size", model_batch_size)
     checks.positive_number("agent.model_step_size", model_step_size)
-    checks.boolean("agent.frozen", frozen)
-    checks.one_of("agent.search_control", search_control, SEARCH_CONTROL)
-    checks.positive_int("agent.model_horizon", model_horizon)
-    if model_horizon > 1 and model.sequence_loss is None:
-        raise ValueError(f"agent.model_horizon must be 1 for this model (only the simple model "
-                         f"trains on multi-step predictions); got {model_horizon}.")
-    check_schedule(rollout_schedule, rollout_length)
-    prioritize = priority.active(prioritized)
-    if rollout_schedule is not None and (search_control != "policy" or prioritize):
-        # a branched rollout restarts from fresh starts mid-row, which have no replayed
-        # action or importance weight of their own here
-        raise ValueError(
-            "agent.rollout_schedule must be null when agent.search_control is replayed or "
-            f"agent.priority_exponent is above 0; got {list(rollout_schedule)}."
-        )
-    separate = prioritize or (separate_starts and num_rollouts != model_batch_size)
-    # a schedule restarts rows up to rollout_length times: one start per imagined transition
-    num_starts = num_rollouts if rollout_schedule is None else rollout_length * num_rollouts
-    loss = model.loss if model_horizon == 1 else model.sequence_loss
+    modes = modes or Modes()
+    sizes = (model_batch_size, modes.length.starts(rollout_length, num_rollouts))
 
-    def train(trained, key, data):
-        if frozen:
-            return trained, {}
-        trained, value = models.train_step(
-            trained, loss, model_step_size, key, data, after_step=model.after_step
-        )
-        return trained, {"model_loss": value}
-
-    def sample(state, key, size):
-        """(the model's data, the first transition of each) for `size` draws."""
-        if model_horizon == 1:
-            real = replay.unstore(replay.sample(state.replay, key, size), env.obs_size)
-            return real, real
-        stored, in_buffer = replay.sample_sequences(state.replay, key, size, model_horizon)
-        runs = replay.unstore(stored, env.obs_size)
-        valid = trajectory_mask(runs, in_buffer)
-        return (runs, valid), jax.tree.map(lambda x: x[:, 0], runs)
-
-    def draw(state, key):
+    def draw(state, key, buffer):
         sample_key, loss_key, start_key, rollout_key = jax.random.split(key, 4)
-        weight = None
-        if separate:
-            batch_key, starts_key = jax.random.split(sample_key)
-            model_batch, _ = sample(state, batch_key, model_batch_size)
-            state, index, weight = draw_slots(state, starts_key, num_starts, prioritized)
-            start_transitions = replay.unstore(replay.take(state.replay, index), env.obs_size)
-        else:
-            data, real = sample(state, sample_key, max(model_batch_size, num_starts))
-            model_batch = jax.tree.map(lambda x: x[:model_batch_size], data)
-            start_transitions = jax.tree.map(lambda x: x[:num_starts], real)
-        trained, metrics = train(state.model, loss_key, model_batch)
-        start = model.start(trained.params, start_key, start_transitions.obs)
+        data, starts = modes.starts.sample(
+            buffer, state.replay, sample_key, modes.training, sizes, env.obs_size
+        )
+        trained, metrics = modes.training.step(model, model_step_size, state.model, loss_key, data)
+        x = model.start(trained.params, start_key, starts.items.obs)
 
         def transition(key, x, action):
             return model.transition(trained.params, key, x, action)
 
-        restarts = None
-        if rollout_schedule is not None:
-            length = scheduled_length(rollout_schedule, dqn.updates_done(state.learner))
-            restarts = branches(start, length, rollout_length, num_rollouts)
-            start = jax.tree.map(lambda x: x[0], restarts[1])
-            metrics["rollout_length"] = length.astype(jnp.float32)
+        x, restarts, metrics = modes.length.branch(x, state.learner, num_rollouts, metrics)
         batch = rollout(
             rollout_key,
             q,
             state.learner,
-            start,
+            x,
             lambda x: x,
             transition,
             rollout_length,
             env.episodic,
-            first_action=start_transitions.action if search_control == "replayed" else None,
+            first_action=modes.search.first_action(starts.items),
             restarts=restarts,
         )
-        if prioritize:
-            batch = batch._replace(weight=batch.weight * jnp.tile(weight, rollout_length))
-        return state._replace(model=trained), batch, metrics
+        starts = modes.length.heads(starts, num_rollouts)
+        return state._replace(model=trained), part_from(starts, batch, metrics)
 
-    return Source(
-        rollout_length * num_rollouts,
-        draw,
-        model,
-        draws=num_rollouts if prioritize else 0,
-        after_learn=reprioritize(prioritized, first_step_errors(num_rollouts)),
-    )
+    return Source(rollout_length * num_rollouts, draw, model)
 
 
-def first_step_errors(num_rollouts: int):
-    """A rollout batch's TD errors (step-major) -> those of each rollout's first step, the
-    error at its start transition's state."""
-    return lambda td_error: td_error[:num_rollouts]
+# ----------------------------------------------------------------------------- beyond the paper
+
+
+class Starts(NamedTuple):
+    """Where rollouts start: the leading part of the model's own sample (the paper), or with
+    `separate` a second, independent sample (the public latent script's way, when the model
+    batch and the starts differ in size). From a prioritized buffer the starts are always a
+    second draw, by priority, and the model's batch stays uniform."""
+
+    separate: bool = False
+
+    def sample(self, buffer, kept, key, training, sizes, obs_size):
+        """(the model's data, the rollout starts as a replay.Sample of real transitions) for
+        `sizes` = (model batch, starts)."""
+        model_batch_size, num_starts = sizes
+        if not (self.separate or buffer.prioritized):
+            data, first = training.sample(kept, key, max(sizes), obs_size)
+            return leading(data, model_batch_size), leading(first, num_starts)
+        batch_key, starts_key = jax.random.split(key)
+        data, _ = training.sample(kept, batch_key, model_batch_size, obs_size)
+        starts = buffer.sample(kept, starts_key, num_starts)
+        return data, starts._replace(items=replay.unstore(starts.items, obs_size))
+
+
+def leading(tree, n: int):
+    return jax.tree.map(lambda x: x[:n], tree)
+
+
+class ModelTraining(NamedTuple):
+    """What the model trains on at each update: one step on the 1-step transitions of a
+    uniform sample (the paper); none when `frozen` (it stays as initialized or loaded,
+    `load_model`, and only Q learns from its rollouts: Figure 4 right); with `horizon` k > 1
+    (SLBO) runs of k consecutive stored transitions through `model.sequence_loss` (a run
+    stops at a terminal, a reset or the newest item; step 0 of each run is the 1-step
+    sample)."""
+
+    horizon: int = 1
+    frozen: bool = False
+
+    def sample(self, kept, key, size: int, obs_size: int):
+        """(the model's data, the first transition of each as a replay.Sample): uniform."""
+        index = replay.sample_indices(kept, key, size)
+        weight = jnp.ones(size, jnp.float32)
+        if self.horizon == 1:
+            real = replay.unstore(replay.take(kept, index), obs_size)
+            return real, replay.Sample(real, index, weight)
+        stored, in_buffer = replay.sequences(kept, index, self.horizon)
+        runs = replay.unstore(stored, obs_size)
+        first = replay.Sample(jax.tree.map(lambda x: x[:, 0], runs), index, weight)
+        return (runs, trajectory_mask(runs, in_buffer)), first
+
+    def step(self, model, step_size, trained, key, data):
+        """The model after its step on `data`, and its loss as a metric."""
+        if self.frozen:
+            return trained, {}
+        loss = model.loss if self.horizon == 1 else model.sequence_loss
+        trained, value = models.train_step(
+            trained, loss, step_size, key, data, after_step=model.after_step
+        )
+        return trained, {"model_loss": value}
+
+
+class RolloutLength(NamedTuple):
+    """How long rollouts run: `rollout_length` steps (the paper), or with a `schedule`
+    [start, end, min_length, max_length = rollout_length] MBPO's branched rollouts
+    (`scheduled_length`, `branches`): the 320 imagined transitions stay 320, each row
+    restarting from a fresh real start every scheduled length. Restarts carry no replayed
+    action or importance weight of their own, so a schedule takes the policy's first action
+    from a uniform buffer (`modes_from`)."""
+
+    schedule: Optional[tuple] = None
+
+    def starts(self, rollout_length: int, num_rollouts: int) -> int:
+        # a schedule restarts rows up to rollout_length times: one start per transition
+        return num_rollouts if self.schedule is None else rollout_length * num_rollouts
+
+    def branch(self, x, learner, num_rollouts: int, metrics: dict):
+        """(the rollouts' first states, their restarts for agents.rollout, metrics)."""
+        if self.schedule is None:
+            return x, None, metrics
+        length = scheduled_length(self.schedule, dqn.updates_done(learner))
+        restarts = branches(x, length, self.schedule[3], num_rollouts)
+        metrics = {**metrics, "rollout_length": length.astype(jnp.float32)}
+        return jax.tree.map(lambda s: s[0], restarts[1]), restarts, metrics
+
+    def heads(self, starts: replay.Sample, num_rollouts: int) -> replay.Sample:
+        """The starts of the rollouts' first steps (a schedule's first branches)."""
+        return starts if self.schedule is None else leading(starts, num_rollouts)
+
+
+class SearchControl(NamedTuple):
+    """The first action of each rollout: the current policy's (the paper), or with
+    `replayed` the one taken in its start transition (Dyna-Q's "an action previously taken
+    in it"); later steps act on Q."""
+
+    replayed: bool = False
+
+    def first_action(self, starts) -> Optional[jax.Array]:
+        return starts.action if self.replayed else None
+
+
+class Modes(NamedTuple):
+    """The choices of `imagined` beyond the paper; each default is the paper's agent."""
+
+    starts: Starts = Starts()
+    training: ModelTraining = ModelTraining()
+    length: RolloutLength = RolloutLength()
+    search: SearchControl = SearchControl()
 
 
 def trajectory_mask(runs, in_buffer: jax.Array) -> jax.Array:
@@ -312,23 +323,6 @@ def trajectory_mask(runs, in_buffer: jax.Array) -> jax.Array:
     follows = jnp.all(runs.next_obs[:, :-1] == runs.obs[:, 1:], axis=-1) & ~runs.terminal[:, :-1]
     linked = jnp.concatenate([jnp.ones_like(follows[:, :1]), follows], axis=1)
     return jnp.cumprod(linked & in_buffer, axis=1).astype(jnp.float32)
-
-
-def check_schedule(schedule, rollout_length: int) -> None:
-    if schedule is None:
-        return
-    what = (f"null or [start, end, min_length, max_length]: Q updates start <= end, lengths "
-            f"1 <= min_length <= max_length = agent.rollout_length ({rollout_length})")
-    ok = (
-        checks.is_list(schedule)
-        and len(schedule) == 4
-        and all(checks.is_int(v) for v in schedule)
-        and 0 <= schedule[0] <= schedule[1]
-        and 1 <= schedule[2] <= schedule[3] == rollout_length
-    )
-    if not ok:
-        checks.fail("agent.rollout_schedule", what, list(schedule) if checks.is_list(schedule)
-                     else schedule)
 
 
 def scheduled_length(schedule, updates: jax.Array) -> jax.Array:
@@ -359,6 +353,61 @@ def branches(starts, length: jax.Array, max_length: int, num_rows: int):
 ROLLOUT_STARTS = ("shared", "authors")
 # The first action of each rollout: the current policy's, or the start transition's own.
 SEARCH_CONTROL = ("policy", "replayed")
+
+
+def search_control(name: str) -> SearchControl:
+    checks.one_of("agent.search_control", name, SEARCH_CONTROL)
+    return SearchControl(replayed=name == "replayed")
+
+
+def modes_from(
+    model: LearnedModel,
+    buffer: replay.Buffer,
+    *,
+    rollout_length: int,
+    num_rollouts: int,
+    model_batch_size: int,
+    frozen: bool = False,
+    search: str = "policy",
+    separate_starts: bool = False,
+    model_horizon: int = 1,
+    rollout_schedule: Optional[Sequence[int]] = None,
+) -> Modes:
+    """The Modes an agent's settings choose, checked (every default is the paper's)."""
+    checks.boolean("agent.frozen", frozen)
+    checks.positive_int("agent.model_horizon", model_horizon)
+    if model_horizon > 1 and model.sequence_loss is None:
+        raise ValueError(f"agent.model_horizon must be 1 for this model (only the simple model "
+                         f"trains on multi-step predictions); got {model_horizon}.")
+    check_schedule(rollout_schedule, rollout_length)
+    if rollout_schedule is not None and (search != "policy" or buffer.prioritized):
+        raise ValueError(
+            "agent.rollout_schedule must be null when agent.search_control is replayed or "
+            f"agent.priority_exponent is above 0; got {list(rollout_schedule)}."
+        )
+    return Modes(
+        Starts(separate=separate_starts and num_rollouts != model_batch_size),
+        ModelTraining(model_horizon, frozen),
+        RolloutLength(None if rollout_schedule is None else tuple(rollout_schedule)),
+        search_control(search),
+    )
+
+
+def check_schedule(schedule, rollout_length: int) -> None:
+    if schedule is None:
+        return
+    what = (f"null or [start, end, min_length, max_length]: Q updates start <= end, lengths "
+            f"1 <= min_length <= max_length = agent.rollout_length ({rollout_length})")
+    ok = (
+        checks.is_list(schedule)
+        and len(schedule) == 4
+        and all(checks.is_int(v) for v in schedule)
+        and 0 <= schedule[0] <= schedule[1]
+        and 1 <= schedule[2] <= schedule[3] == rollout_length
+    )
+    if not ok:
+        checks.fail("agent.rollout_schedule", what, list(schedule) if checks.is_list(schedule)
+                    else schedule)
 
 
 def check_rollouts(rollout_length: int, num_rollouts: int) -> None:
@@ -394,25 +443,33 @@ def model_agent(
     planner: Optional[Callable] = None,
 ) -> Agent:
     """A learned-model agent (the simple and latent models, paper section 4): Q learns only
-    on the rollouts of the model `make_model(env, hidden)`, started where `search_control`
-    and the priorities (`priority_exponent` 0: uniformly) say; with a `planner`, it acts by
-    planning with that model (agents/mpc.py)."""
+    on the rollouts of the model `make_model(env, hidden)`, drawn from a uniform or
+    prioritized buffer (`priority_exponent` 0: uniform), with the `modes` its settings
+    choose; with a `planner`, it acts by planning with that model (agents/mpc.py)."""
     check_rollouts(rollout_length, num_rollouts)
-    prioritized = priority.settings(priority_exponent, importance_exponent)
+    buffer = priority.buffer(priority_exponent, importance_exponent)
     q = dqn.q_learner(env.num_actions, hidden, discount)
+    model = make_model(env, tuple(hidden))
+    chosen = modes_from(
+        model,
+        buffer,
+        rollout_length=rollout_length,
+        num_rollouts=num_rollouts,
+        model_batch_size=model_batch_size,
+        frozen=frozen,
+        search=search_control,
+        separate_starts=separate_starts,
+        model_horizon=model_horizon,
+        rollout_schedule=rollout_schedule,
+    )
     rollouts = imagined(
         env,
         q,
-        make_model(env, tuple(hidden)),
+        model,
         rollout_length=rollout_length,
         num_rollouts=num_rollouts,
         model_batch_size=model_batch_size,
         model_step_size=model_step_size,
-        frozen=frozen,
-        separate_starts=separate_starts,
-        search_control=search_control,
-        prioritized=prioritized,
-        model_horizon=model_horizon,
-        rollout_schedule=rollout_schedule,
+        modes=chosen,
     )
-    return agent(env, q, [rollouts], capacity=capacity, planner=planner)
+    return agent(env, q, [rollouts], capacity=capacity, buffer=buffer, planner=planner)

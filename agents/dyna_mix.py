@@ -16,7 +16,7 @@ keeps no model and is ER, and 0 is the simple model, bit for bit.
 
 import math
 
-from agents import dqn, dyna, register
+from agents import dqn, dyna, register, replay
 from agents.base import Agent
 from agents.simple_model import simple_model
 from envs import checks
@@ -49,15 +49,9 @@ def make_dyna_mix(
     checks.integer_in("agent.rollout_length", rollout_length, 1, dqn.Q_BATCH_SIZE)
     num_real, num_rollouts = split_budget(real_fraction, rollout_length)
     q = dqn.q_learner(env.num_actions, hidden, discount)
-    rollouts = dyna.imagined(
-        env,
-        q,
-        simple_model(env, tuple(hidden), bit_sampling),
-        rollout_length=rollout_length,
-        num_rollouts=num_rollouts,
-        model_batch_size=model_batch_size,
-        model_step_size=model_step_size,
-        frozen=False,
-        rollout_schedule=rollout_schedule,
-    )
+    model = simple_model(env, tuple(hidden), bit_sampling)
+    sizes = dict(rollout_length=rollout_length, num_rollouts=num_rollouts,
+                 model_batch_size=model_batch_size)  # fmt: skip
+    modes = dyna.modes_from(model, replay.UNIFORM, **sizes, rollout_schedule=rollout_schedule)
+    rollouts = dyna.imagined(env, q, model, **sizes, model_step_size=model_step_size, modes=modes)
     return dyna.agent(env, q, [dyna.replayed(env, num_real), rollouts], capacity=capacity)

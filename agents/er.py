@@ -19,6 +19,6 @@ def make_er(
     importance_exponent: float,
 ) -> Agent:
     checks.positive_int("agent.batch_size", batch_size)
-    prioritized = priority.settings(priority_exponent, importance_exponent)
+    buffer = priority.buffer(priority_exponent, importance_exponent)
     q = dqn.q_learner(env.num_actions, hidden, discount)
-    return dyna.agent(env, q, [dyna.replayed(env, batch_size, prioritized)], capacity=capacity)
+    return dyna.agent(env, q, [dyna.replayed(env, batch_size)], capacity=capacity, buffer=buffer)

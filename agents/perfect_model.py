@@ -10,7 +10,7 @@ Q-network sees `env.observe(state)`; the TD target uses the true terminal flag, 
 rollout's product of continuations gives every step after a true terminal weight 0.
 """
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +18,6 @@ import jax.numpy as jnp
 from agents import dqn, dyna, priority, register, replay
 from agents.base import Agent
 from agents.rollout import rollout
-from envs import checks
 
 
 def true_transition(env):
@@ -37,41 +36,31 @@ def true_rollouts(
     q: dqn.DQN,
     rollout_length: int,
     num_rollouts: int,
-    search_control: str = "policy",
-    prioritized: Optional[priority.Prioritized] = None,
+    search: dyna.SearchControl = dyna.SearchControl(),
 ) -> dyna.Source:
     """`num_rollouts` replayed environment states rolled forward `rollout_length` steps. The
-    starts are drawn with the first key of split(key), as ER draws its batch with its key;
-    by priority, as agents.dyna.imagined draws them, when `prioritized` is active."""
-    checks.one_of("agent.search_control", search_control, dyna.SEARCH_CONTROL)
+    starts are drawn with the first key of split(key), as ER draws its batch with its key
+    (uniformly, or by priority from a prioritized buffer, as agents.dyna.imagined draws
+    them)."""
     observe = jax.vmap(env.observe)
-    prioritize = priority.active(prioritized)
 
-    def draw(state, key):
+    def draw(state, key, buffer):
         sample_key, rollout_key = jax.random.split(key)
-        state, index, weight = dyna.draw_slots(state, sample_key, num_rollouts, prioritized)
-        start = replay.take(state.replay, index)
+        starts = buffer.sample(state.replay, sample_key, num_rollouts)
         batch = rollout(
             rollout_key,
             q,
             state.learner,
-            start.state,
+            starts.items.state,
             observe,
             true_transition(env),
             rollout_length,
             env.episodic,
-            first_action=start.action if search_control == "replayed" else None,
+            first_action=search.first_action(starts.items),
         )
-        if prioritize:
-            batch = batch._replace(weight=batch.weight * jnp.tile(weight, rollout_length))
-        return state, batch, {}
+        return state, dyna.part_from(starts, batch, {})
 
-    return dyna.Source(
-        rollout_length * num_rollouts,
-        draw,
-        draws=num_rollouts if prioritize else 0,
-        after_learn=dyna.reprioritize(prioritized, dyna.first_step_errors(num_rollouts)),
-    )
+    return dyna.Source(rollout_length * num_rollouts, draw)
 
 
 class Kept(NamedTuple):
@@ -102,7 +91,9 @@ def make_perfect_model(
     importance_exponent: float,
 ) -> Agent:
     dyna.check_rollouts(rollout_length, num_rollouts)
-    prioritized = priority.settings(priority_exponent, importance_exponent)
+    buffer = priority.buffer(priority_exponent, importance_exponent)
     q = dqn.q_learner(env.num_actions, hidden, discount)
-    rollouts = true_rollouts(env, q, rollout_length, num_rollouts, search_control, prioritized)
-    return dyna.agent(env, q, [rollouts], capacity=capacity, memory=environment_states(env))
+    search = dyna.search_control(search_control)
+    rollouts = true_rollouts(env, q, rollout_length, num_rollouts, search)
+    memory = environment_states(env)
+    return dyna.agent(env, q, [rollouts], capacity=capacity, memory=memory, buffer=buffer)

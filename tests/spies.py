@@ -19,7 +19,7 @@ def one_update(monkeypatch, agent):
     seen = {"q_rows": [], "discount": [], "real_rows": [], "rollouts": [], "model_rows": [],
             "draws": []}
     learn, real_batch, train_step, draw = (
-        dqn.DQN.learn_with_errors, dqn.real_batch, models.train_step, replay.sample_indices)
+        dqn.DQN.learn, dqn.real_batch, models.train_step, replay.sample_indices)
 
     def spy_learn(self, learner, batch):
         rows = {x.shape[0] for x in jax.tree.leaves(batch)}
@@ -49,7 +49,7 @@ def one_update(monkeypatch, agent):
         seen["model_rows"].append(jax.tree.leaves(data)[0].shape[0])
         return train_step(trained, loss, step_size, key, data, **hooks)
 
-    monkeypatch.setattr(dqn.DQN, "learn_with_errors", spy_learn)
+    monkeypatch.setattr(dqn.DQN, "learn", spy_learn)
     monkeypatch.setattr(dqn, "real_batch", spy_real_batch)
     monkeypatch.setattr(models, "train_step", spy_train_step)
     monkeypatch.setattr(replay, "sample_indices", spy_draw)

@@ -51,10 +51,9 @@ def filled(agent, env, steps: int, key):
 def test_prioritized_draws_follow_the_priorities_chi_square():
     # 6 filled slots of 8 with hand-set |TD errors|; alpha 0.7. P(i) = p_i / sum p.
     errors = np.array([0.1, 0.5, 1.0, 2.0, 0.0, 3.0], np.float32)
-    kept = priority.init(capacity=8, draws=6)._replace(last=jnp.arange(6, dtype=jnp.int32))
-    kept = priority.update(kept, jnp.asarray(errors), exponent=0.7)  # slots 0..5 get them
+    kept = priority.update(priority.init(8), jnp.arange(6), jnp.asarray(errors), exponent=0.7)
     n = 60_000
-    _, index, _ = priority.sample(kept, jnp.int32(6), jax.random.key(3), n, importance=0.0)
+    index, _ = priority.sample(kept, jnp.int32(6), jax.random.key(3), n, importance=0.0)
     counts = np.bincount(np.asarray(index), minlength=8)
     assert counts[6:].sum() == 0  # never an empty slot
     p = (errors + 1e-6) ** 0.7
@@ -71,16 +70,45 @@ def test_importance_weights_are_hand_computed_and_normalised_by_the_batch_max():
     # p = 1, 2, 3, 4 over N = 4 filled slots: P = .1 .2 .3 .4, N P = .4 .8 1.2 1.6,
     # (N P)^-0.5 = 1.58114, 1.11803, 0.91287, 0.79057.
     hand = np.array([1.58114, 1.11803, 0.91287, 0.79057])
-    kept = priority.init(capacity=4, draws=50)._replace(value=jnp.array([1.0, 2.0, 3.0, 4.0]))
-    kept, index, weight = priority.sample(kept, jnp.int32(4), jax.random.key(0), 50, 0.5)
+    kept = priority.init(4)._replace(value=jnp.array([1.0, 2.0, 3.0, 4.0]))
+    index, weight = priority.sample(kept, jnp.int32(4), jax.random.key(0), 50, 0.5)
     index = np.asarray(index)
     assert set(index) == {0, 1, 2, 3}  # 50 draws: every slot (else the max below differs)
     np.testing.assert_allclose(weight, hand[index] / hand[index].max(), rtol=1e-5)
-    np.testing.assert_array_equal(kept.last, index)
     # With beta 0 every weight is 1; the draw is the same (same key).
-    _, same_index, ones = priority.sample(kept, jnp.int32(4), jax.random.key(0), 50, 0.0)
+    same_index, ones = priority.sample(kept, jnp.int32(4), jax.random.key(0), 50, 0.0)
     np.testing.assert_array_equal(same_index, index)
     np.testing.assert_array_equal(ones, np.ones(50))
+
+
+def test_the_prioritized_buffer_draws_weights_and_reprioritizes_as_worked_by_hand():
+    # alpha 1, beta 0.5. Four items enter at the first maximum, 1; TD errors 1, 2, 3, 4 give
+    # p = 1, 2, 3, 4 (+ EPSILON): P = .1 .2 .3 .4, N P = .4 .8 1.2 1.6, and the weights
+    # (N P)^-0.5 = 1.58114 1.11803 0.91287 0.79057 over the largest drawn (slot 0's).
+    buffer = priority.prioritized(exponent=1.0, importance=0.5)
+    kept = buffer.init(jnp.int32(0), 4)
+    for item in (10, 11, 12, 13):
+        kept = buffer.add(kept, jnp.int32(item))
+    np.testing.assert_array_equal(kept.priorities.value, [1, 1, 1, 1])
+    kept = buffer.set_priorities(kept, jnp.arange(4), jnp.array([1.0, -2.0, 3.0, 4.0]))
+    np.testing.assert_allclose(kept.priorities.value, [1, 2, 3, 4], rtol=1e-5)
+    n = 40_000
+    drawn = buffer.sample(kept, jax.random.key(0), n)
+    index = np.asarray(drawn.index)
+    np.testing.assert_array_equal(drawn.items, 10 + index)
+    share = np.bincount(index, minlength=4) / n  # 5 standard errors of each proportion
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    assert np.all(np.abs(share - p) < 5 * np.sqrt(p * (1 - p) / n)), share
+    hand = np.array([1.58114, 1.11803, 0.91287, 0.79057])
+    np.testing.assert_allclose(drawn.weight, hand[index] / hand[0], rtol=1e-5)
+    # The next item overwrites slot 0 and enters at the largest priority so far, 4.
+    kept = buffer.add(kept, jnp.int32(14))
+    np.testing.assert_allclose(kept.priorities.value, [4, 2, 3, 4], rtol=1e-5)
+    # The uniform buffer: every weight 1, and what is learned changes nothing.
+    uniform = replay.UNIFORM.add(replay.UNIFORM.init(jnp.int32(0), 4), jnp.int32(7))
+    np.testing.assert_array_equal(replay.UNIFORM.sample(uniform, jax.random.key(0), 5).weight,
+                                  np.ones(5))  # fmt: skip
+    assert replay.UNIFORM.set_priorities(uniform, jnp.arange(1), jnp.ones(1)) is uniform
 
 
 def test_prioritized_er_enters_new_transitions_at_the_max_and_reprioritizes_by_td_error():
@@ -88,19 +116,22 @@ def test_prioritized_er_enters_new_transitions_at_the_max_and_reprioritizes_by_t
     alpha = 0.6
     agent = agents.make("er", env, hidden=HIDDEN, priority_exponent=alpha, capacity=16)
     state = filled(agent, env, 5, jax.random.key(2))
-    np.testing.assert_array_equal(state.priority.value, [1.0] * 5 + [0.0] * 11)  # initial max 1
+    kept = state.replay.priorities
+    np.testing.assert_array_equal(kept.value, [1.0] * 5 + [0.0] * 11)  # initial max 1
     after, _ = fast_jit(agent.update)(state, jax.random.key(4))
-    slots = np.asarray(after.priority.last)
+    # ER's one source draws with the update's key: these slots.
+    slots, _ = priority.sample(kept, state.replay.size, jax.random.key(4), 320, 0.0)
     # The TD errors of the drawn transitions under the learner BEFORE the step.
     q = dqn.q_learner(env.num_actions, HIDDEN, 0.9)
     batch = dqn.real_batch(replay.unstore(replay.take(state.replay, slots), env.obs_size))
     _, td = q.loss_and_errors(state.learner.params, state.learner.target_params, batch)
     want = (np.abs(np.asarray(td)) + priority.EPSILON) ** alpha
-    np.testing.assert_allclose(np.asarray(after.priority.value)[slots], want, rtol=1e-5)
-    assert float(after.priority.maximum) == pytest.approx(max(1.0, want.max()))
+    updated = after.replay.priorities
+    np.testing.assert_allclose(np.asarray(updated.value)[np.asarray(slots)], want, rtol=1e-5)
+    assert float(updated.maximum) == pytest.approx(max(1.0, want.max()))
     # A new transition enters at the current maximum.
     newer = filled_next(agent, after, env)
-    assert float(newer.priority.value[5]) == float(after.priority.maximum)
+    assert float(newer.replay.priorities.value[5]) == float(updated.maximum)
 
 
 def filled_next(agent, state, env):
@@ -129,18 +160,19 @@ def test_perfect_model_with_replayed_first_actions_and_1_step_rollouts_is_er(alp
     er_state = filled(er, env, 40, jax.random.key(6))
     pm_state = filled(pm, env, 40, jax.random.key(6))
     q = dqn.q_learner(env.num_actions, HIDDEN, 0.9)
-    prioritized = priority.Prioritized(alpha, 0.5)
+    buffer = priority.buffer(alpha, 0.5)
+    replayed = dyna.SearchControl(replayed=True)
 
     def draw_and_update(agent, source):
         def both(state, key):
-            return source.draw(state, key)[1], agent.update(state, key)
+            return source.draw(state, key, buffer)[1].batch, agent.update(state, key)
 
         return fast_jit(both)
 
-    er_batch, (er_after, er_metrics) = draw_and_update(er, dyna.replayed(env, 320, prioritized))(
+    er_batch, (er_after, er_metrics) = draw_and_update(er, dyna.replayed(env, 320))(
         er_state, jax.random.split(key)[0]
     )
-    pm_rollouts = true_rollouts(env, q, 1, 320, "replayed", prioritized)
+    pm_rollouts = true_rollouts(env, q, 1, 320, replayed)
     pm_batch, (pm_after, pm_metrics) = draw_and_update(pm, pm_rollouts)(pm_state, key)
     assert int(er_batch.continuation.min()) == 0  # the batch includes terminal transitions
     for name in dqn.Batch._fields:
@@ -153,9 +185,10 @@ def test_perfect_model_with_replayed_first_actions_and_1_step_rollouts_is_er(alp
     for a, b in zip(jax.tree.leaves(er_after.learner), jax.tree.leaves(pm_after.learner)):
         np.testing.assert_array_equal(a, b)
     if alpha:
-        np.testing.assert_array_equal(er_after.priority.value, pm_after.priority.value)
+        np.testing.assert_array_equal(er_after.replay.priorities.value,
+                                      pm_after.replay.priorities.value)  # fmt: skip
     # With the policy's first action it is not ER (a check that the anchor can fail).
-    policy = fast_jit(true_rollouts(env, q, 1, 320, "policy", prioritized).draw)(pm_state, key)[1]
+    policy = draw_and_update(pm, true_rollouts(env, q, 1, 320))(pm_state, key)[0]
     assert not np.array_equal(policy.action, er_batch.action)
 
 
@@ -301,7 +334,7 @@ def arm_stats(rows):
     import pandas as pd
 
     return pd.DataFrame(
-        [dict(env="panflute", regime="high_data", complexity=3, agent="x", dyna_arm=arm,
+        [dict(env="panflute", regime="high_data", complexity=3, agent="x", arm=arm,
               mean=m, ci95=h, n=5, scale="cpu") for arm, m, h in rows]  # fmt: skip
     )
 
@@ -366,7 +399,7 @@ def test_every_dyna_design_arm_builds_its_agent_with_one_choice_changed_and_its_
         for arm in arms:
             overrides = ["experiment=dyna_design", f"design={arm}", "level=panflute-3"]
             cfg = compose("config", overrides=overrides, return_hydra_config=True)
-            assert cfg.dyna_arm == arm and list(cfg.agent.hidden) == [64, 64]
+            assert cfg.arm == arm and list(cfg.agent.hidden) == [64, 64]
             changed = {k for k, v in config.DESIGN_DEFAULTS.items() if cfg.agent.get(k, v) != v}
             paper_arm = arm in ("er", "simple", "perfect", "simple_1step")
             assert len(changed) == (0 if paper_arm else 1), arm

@@ -167,7 +167,7 @@ def q_phase(
         cells = observations if encode is None else encode(model_params, observations)
 
         def step(learner, t):
-            learner, loss = q.learn(
+            learner, loss, _ = q.learn(
                 learner, batch(jax.random.fold_in(key, t), learner, data, model_params)
             )
             return dqn.sync_target(learner, t + 1, settings.target_update_frequency), loss
