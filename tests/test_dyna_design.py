@@ -111,6 +111,31 @@ def test_the_prioritized_buffer_draws_weights_and_reprioritizes_as_worked_by_han
     assert replay.UNIFORM.set_priorities(uniform, jnp.arange(1), jnp.ones(1)) is uniform
 
 
+def rows(n, weight):
+    return dqn.Batch(jnp.zeros((n, 2)), jnp.zeros(n, jnp.int32), jnp.zeros(n), jnp.ones(n),
+                     jnp.zeros((n, 2)), jnp.asarray(weight, jnp.float32))  # fmt: skip
+
+
+def test_a_starts_importance_weight_multiplies_every_step_of_its_rollout():
+    # 2 starts (slots 4 and 9, weights .5 and 1), 3 steps, step-major rows; the rollout's
+    # own weights (continuation products) are 1, 1 | .8, 1 | .4, 1.
+    starts = replay.Sample(None, jnp.array([4, 9]), jnp.array([0.5, 1.0]))
+    part = dyna.part_from(starts, rows(6, [1, 1, 0.8, 1, 0.4, 1]), {"m": 1})
+    np.testing.assert_allclose(part.batch.weight, [0.5, 1, 0.4, 1, 0.2, 1])
+    np.testing.assert_array_equal(part.starts, [4, 9])
+    assert part.metrics == {"m": 1}
+
+
+def test_each_start_gets_the_td_error_of_its_first_step_across_the_parts():
+    # 2 rollouts of 2 steps from slots 1 2, then ER's 3 rows from slots 5 6 7: the Q batch's
+    # rows 0 1 and 4 5 6 (rows 2 and 3 are the rollouts' second steps).
+    imagined = dyna.Part(rows(4, np.ones(4)), jnp.array([1, 2]), {})
+    er = dyna.Part(rows(3, np.ones(3)), jnp.array([5, 6, 7]), {})
+    index, errors = dyna.first_step_errors([imagined, er], jnp.arange(7.0) * 10)
+    np.testing.assert_array_equal(index, [1, 2, 5, 6, 7])
+    np.testing.assert_array_equal(errors, [0, 10, 40, 50, 60])
+
+
 def test_prioritized_er_enters_new_transitions_at_the_max_and_reprioritizes_by_td_error():
     env = envs.make("procmaze", grid_size=3, spontaneous=False)
     alpha = 0.6
