@@ -31,13 +31,13 @@ def main() -> None:
     parser.add_argument("--out", default="results/figures/dyna_design_cpu.png")
     args = parser.parse_args()
     summary = tables.read_summary(args.summary)
-    cell = tables.cells(summary, ["env", "complexity", "dyna_arm"], ["final_score"])
+    cell = tables.cells(summary, ["env", "complexity", "arm"], ["final_score"])
     levels = sorted({(e, c) for e, c in zip(cell["env"], cell["complexity"])})
-    arms = [a for a in tables.DYNA_ARMS if a in set(cell["dyna_arm"])]
+    arms = [a for a in tables.DYNA_ARMS if a in set(cell["arm"])]
     figure, axes = plt.subplots(1, len(levels), figsize=(6 * len(levels), 0.45 * len(arms) + 1.2),
                                 squeeze=False)  # fmt: skip
     for ax, (env, size) in zip(axes[0], levels):
-        at = cell[(cell["env"] == env) & (cell["complexity"] == size)].set_index("dyna_arm")
+        at = cell[(cell["env"] == env) & (cell["complexity"] == size)].set_index("arm")
         for y, arm in enumerate(arms):
             if arm not in at.index:
                 continue

@@ -14,14 +14,13 @@ mean), and the figure.
 """
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from experiments import results
+from experiments import provenance, results
 from experiments.analysis import claims, multistep, smoothing
 from experiments.cli import fail
 
@@ -35,20 +34,14 @@ ARMS = {  # configs/family/: the arm's label
 }
 
 
-def arm_of(run: str) -> str:
-    found = re.search(r"family=(\w+)", str(run))
-    return found.group(1) if found else "?"
-
-
 def finals(tree: Path) -> pd.DataFrame:
     metrics = results.load_runs(tree, report=lambda m: print(m, file=sys.stderr))
     if metrics.empty:
         return metrics
-    table = claims.largest_scale(results.final_table(metrics))
+    table = claims.largest_scale(results.final_table(metrics, extra=["arm"]))
     whole = metrics.groupby(["run_dir", "member"])["score"].mean().rename("whole_run_score")
     table = table.merge(whole.reset_index(), on=["run_dir", "member"])
     table["run"] = [str(Path(d).relative_to(tree)) for d in table["run_dir"]]
-    table["arm"] = table["run"].map(arm_of)
     keep = ["arm", "env", "complexity", "member", "final_score", "whole_run_score",
             "random_policy_score", "scale", "run"]  # fmt: skip
     return table[[c for c in keep if c in table.columns]]
@@ -61,19 +54,14 @@ def last_step(tree: Path) -> int:
     return max(steps)
 
 
-def accuracy(tree: Path, step: int) -> pd.DataFrame:
-    table = multistep.accuracy_table(tree, step)
-    return table.assign(arm=table["run"].map(arm_of))
-
-
 def smoothed(tree: Path, step: int) -> pd.DataFrame:
     tables = []
-    for run_dir in sorted(tree.glob("*panflute*")):
-        if arm_of(run_dir.name) == "er":  # no model
+    for run_dir, config in provenance.finished_configs(tree):
+        if config["env"]["name"] != "panflute" or config["arm"] == "er":  # ER: no model
             continue
         table = smoothing.smoothing_table(run_dir, step=step, num_envs=32, num_steps=500)
         if not table.empty:
-            tables.append(table.assign(arm=arm_of(run_dir.name)))
+            tables.append(table.assign(arm=config["arm"]))
     if not tables:
         return pd.DataFrame()
     table = pd.concat(tables, ignore_index=True)
@@ -130,7 +118,7 @@ def main() -> None:
     if scores.empty:
         fail(f"no finished runs under {args.tree}.")
     step = last_step(args.tree)
-    acc = accuracy(args.tree, step)
+    acc = multistep.accuracy_table(args.tree, step)
     bins = smoothed(args.tree, step)
     for name, table in (("families", scores), ("accuracy", acc), ("smoothing", bins)):
         path = args.tree / f"{name}.parquet"

@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from experiments import results  # noqa: E402
+from experiments.cli import fail  # noqa: E402
 
 TABLE = "paradigms.parquet"
 AGENTS = ("dqn", "model_1step", "model_10step", "deepmdp_10step")
@@ -30,17 +31,10 @@ COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", 
            "scale"]  # fmt: skip
 
 
-def case_name(offline: dict) -> str:
-    parts = [offline.get("learner", "network")]
-    if offline.get("gps"):
-        parts.append("gps")
-    if offline.get("distractors"):
-        parts.append(f"{offline['distractor_kind']}{offline['distractors']}")
-    return "_".join(parts)
-
-
 def run_rows(run_dir: Path) -> pd.DataFrame:
     config = yaml.safe_load((run_dir / results.CONFIG).read_text())
+    if not config.get("arm"):
+        fail(f"{run_dir} is no case of the study: its config.yaml names no arm (paradigm=...).")
     offline = config["offline"]
     q = pd.read_parquet(run_dir / "q_values.parquet")
     chosen = q[q["greedy"]]  # one row per seed and cell: its greedy action
@@ -58,7 +52,7 @@ def run_rows(run_dir: Path) -> pd.DataFrame:
     else:
         seeds["max_abs_q_gap"] = float("nan")
     return seeds.assign(
-        case=case_name(offline),
+        case=config["arm"],  # configs/paradigm/<case>.yaml
         learner=offline.get("learner", "network"),
         gps=bool(offline.get("gps", False)),
         distractors=int(offline.get("distractors", 0)),

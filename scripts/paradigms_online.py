@@ -28,16 +28,16 @@ def main() -> None:
     parser.add_argument("--out", default="results/figures/paradigms_online_cpu.png")
     args = parser.parse_args()
     summary = tables.read_summary("paradigms_online")
-    cell = tables.cells(summary, ["complexity", "maze", "agent"], ["final_score"])
+    cell = tables.cells(summary, ["complexity", "arm", "agent"], ["final_score"])
     levels = sorted(set(cell["complexity"]))
-    mazes = [m for m in tables.MAZES if m in set(cell["maze"])]
+    mazes = [m for m in tables.MAZES if m in set(cell["arm"])]
     agents = tables.agents_in(cell)
     figure, axes = plt.subplots(len(levels), 1, figsize=(7, 1.2 + 0.9 * len(mazes) * len(levels)),
                                 squeeze=False)  # fmt: skip
     for ax, size in zip(axes[:, 0], levels):
         for y, maze in enumerate(mazes):
             for k, agent in enumerate(agents):
-                at = cell[(cell["complexity"] == size) & (cell["maze"] == maze)
+                at = cell[(cell["complexity"] == size) & (cell["arm"] == maze)
                           & (cell["agent"] == agent)]  # fmt: skip
                 if at.empty:
                     continue

@@ -41,19 +41,13 @@ def online_seeds(tree: Path, extra: tuple = ()) -> pd.DataFrame:
     metrics = results.load_runs(tree, report=lambda m: print(m, file=sys.stderr))
     if metrics.empty:
         return metrics
-    extra = ("agent.rollout_length", "fidelity.name", "dyna_arm", *extra)
+    extra = ("agent.rollout_length", "fidelity.name", "arm", *extra)
     extra = [c for c in extra if c in metrics.columns]
     finals = claims.largest_scale(results.final_table(metrics, extra=extra))
     whole = metrics.groupby(["run_dir", "member"])["score"].mean().rename("whole_run_score")
     seeds = finals.merge(whole.reset_index(), on=["run_dir", "member"])
     seeds["run_dir"] = [str(Path(d).relative_to(tree)) for d in seeds["run_dir"]]
     return seeds.rename(columns={"run_dir": "run"})
-
-
-def maze_seeds(tree: Path) -> pd.DataFrame:
-    """online_seeds of issue 13's ProcMaze variants, with the maze's name (configs/maze/)."""
-    seeds = online_seeds(tree, extra=claims.paradigms.MAZE_COLUMNS)
-    return claims.paradigms.with_maze(seeds) if not seeds.empty else seeds
 
 
 def fig1_outcomes(tree: Path, runs: str = "all") -> pd.DataFrame:
@@ -110,7 +104,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "dyna_design": online_seeds,
     "dyna_design_offline": fig1_outcomes,
     "dyna_expectation": online_seeds,
-    "paradigms_online": maze_seeds,
+    "paradigms_online": online_seeds,
     "fig4_left": table_of(
         "figure4_left.parquet",
         "agent quantity active_ends member predicted num_pipes scale".split(),
@@ -470,16 +464,16 @@ def paradigms_online() -> str:
     """Issue 13 online: each agent's final score per maze (ProcMaze levels as rows' prefix),
     and the model agents against ER on that maze: ahead / behind / too small to tell."""
     summary = read_summary("paradigms_online")
-    table = cells(summary, ["complexity", "maze", "agent"], ["final_score"])
+    table = cells(summary, ["complexity", "arm", "agent"], ["final_score"])
     table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
-    mazes = [m for m in MAZES if m in set(table["maze"])]
+    mazes = [m for m in MAZES if m in set(table["arm"])]
     rows = []
     for size in sorted(set(table["complexity"])):
         at = table[table["complexity"] == size]
         for agent in agents_in(at):
             shown = []
             for maze in mazes:
-                here = at[at["maze"] == maze].set_index("agent")
+                here = at[at["arm"] == maze].set_index("agent")
                 if agent not in here.index:
                     shown.append("")
                     continue
@@ -516,16 +510,16 @@ def dyna_design(name: str = "dyna_design") -> str:
     """Each arm's final score per level, then against the paper's arm of its agent and, for
     the model arms, against ER (the paper's gap): ahead / behind / too small to tell."""
     summary = read_summary(name)
-    table = cells(summary, ["env", "complexity", "dyna_arm"], ["final_score"])
+    table = cells(summary, ["env", "complexity", "arm"], ["final_score"])
     table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
     levels = sorted({(e, c) for e, c in zip(table["env"], table["complexity"])})
     rows = []
     for arm, (label, base) in DYNA_ARMS.items():
-        if arm not in set(table["dyna_arm"]):
+        if arm not in set(table["arm"]):
             continue  # an arm the run left out (the cpu budget's)
         shown = []
         for env, size in levels:
-            at = table[(table["env"] == env) & (table["complexity"] == size)].set_index("dyna_arm")
+            at = table[(table["env"] == env) & (table["complexity"] == size)].set_index("arm")
             if arm not in at.index:
                 shown += ["", "", ""]
                 continue

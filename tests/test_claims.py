@@ -548,7 +548,7 @@ def arm_cases(winner, loser):
     ButtonGrid (overlapping intervals are TOO SMALL TO TELL: tests/test_dyna_design.py)."""
     def table(rows):
         return pd.DataFrame([dict(env=env, regime="high_data", complexity=3, agent="x",
-                                  dyna_arm=a, mean=m, ci95=h, n=5, scale="cpu")
+                                  arm=a, mean=m, ci95=h, n=5, scale="cpu")
                              for a, m, h in rows
                              for env in ("panflute", "buttongrid")])  # fmt: skip
 
@@ -567,12 +567,9 @@ def replayed_cases(coverage, succeeds):
 
 def maze_stats(rows):
     """Issue 13's online cells by hand: (maze, agent, mean, ci95) on ProcMaze 2."""
-    mazes = {"plain": (False, 0, "iid"), "gps": (True, 0, "iid"), "iid16": (False, 16, "iid"),
-             "counter16": (False, 16, "counter")}  # fmt: skip
     return pd.DataFrame([
-        {"env": "procmaze", "regime": "high_data", "complexity": 2, "agent": agent,
-         "env.gps": mazes[maze][0], "env.distractors": mazes[maze][1],
-         "env.distractor_kind": mazes[maze][2], "mean": m, "ci95": h, "n": 5, "scale": "cpu"}
+        {"env": "procmaze", "regime": "high_data", "complexity": 2, "agent": agent, "arm": maze,
+         "mean": m, "ci95": h, "n": 5, "scale": "cpu"}
         for maze, agent, m, h in rows
     ])  # fmt: skip
 

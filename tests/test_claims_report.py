@@ -124,7 +124,7 @@ def test_the_records_that_share_procmaze_2_seeds_say_so_and_do():
     for agent in ("er", "simple_model"):
         scores = [
             t.loc[t["agent"] == agent].sort_values("member")["final_score"].tolist()
-            for t in (online[online["maze"] == "plain"], families, fidelity)
+            for t in (online[online["arm"] == "plain"], families, fidelity)
         ]
         assert len(scores[0]) == 5 and scores[0] == scores[1] == scores[2], agent
     names = {"paradigms_online", "model_families", "fidelity"}

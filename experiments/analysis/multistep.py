@@ -52,8 +52,8 @@ def trajectories(env, key, num_envs: int = 32, num_steps: int = 40) -> Transitio
 
 def accuracy_table(root, step: int, horizon: int = 10, seed: int = 0) -> pd.DataFrame:
     """Per run below `root` that saved its models at `step` and per member: the open-loop
-    bit accuracy at each step 1..horizon, with the run (relative to root), agent, level and
-    the settings of the model families."""
+    bit accuracy at each step 1..horizon, with the run (relative to root), agent, study arm,
+    level and the settings of the model families."""
     from experiments.analysis.smoothing import load_saved  # its loader; heavy imports
 
     rows = []
@@ -84,6 +84,7 @@ def accuracy_table(root, step: int, horizon: int = 10, seed: int = 0) -> pd.Data
                 rows.append({
                     "run": str(run_dir.relative_to(root)),
                     "agent": cfg.agent.name,
+                    "arm": cfg.get("arm"),  # the study arm (configs/family/), if any
                     "level": cfg.get("level"),
                     "model_horizon": cfg.agent.get("model_horizon", 1),
                     "ensemble_size": cfg.agent.get("ensemble_size", 1),

@@ -1,5 +1,5 @@
 """The Dyna design choices (issue 14, configs/experiment/dyna_design.yaml): the texts'
-predictions, judged on the arms of one experiment (the `dyna_arm` column), on expectation
+predictions, judged on the arms of one experiment (the `arm` column), on expectation
 against sample models by rollout length and dynamics (experiment=dyna_expectation), and on
 Figure 1's offline grid with replayed first actions (results/dyna_design_offline)."""
 
@@ -8,15 +8,15 @@ from functools import partial
 from experiments.analysis.claims.paper import figure1_prediction
 from experiments.analysis.claims.rule import EVERY, Claim, Runs, RunTable, compare, record
 
-DYNA_DESIGN = Runs("dyna_design", extra=("dyna_arm",))
+DYNA_DESIGN = Runs("dyna_design", extra=("arm",))
 DYNA_OFFLINE = RunTable("dyna_design_offline", "outcomes.parquet")
-DYNA_EXPECTATION = Runs("dyna_expectation", extra=("dyna_arm",))
+DYNA_EXPECTATION = Runs("dyna_expectation", extra=("arm",))
 STOCHASTIC = ("panflute", "buttongrid")  # spontaneous events; ProcMaze is deterministic
 
 
 def arms(winner: str, loser: str, over: str, **where):
     """The judge of "arm `winner` is ahead of arm `loser`", decided `over` the levels."""
-    return partial(compare, winner=winner, loser=loser, over=over, side="dyna_arm", **where)
+    return partial(compare, winner=winner, loser=loser, over=over, side="arm", **where)
 
 
 CLAIMS = (

@@ -4,8 +4,8 @@ the equivalence of model-based and model-free learning with tabular or linear le
 Offline (configs/experiment/paradigms.yaml), in Figure 1's grid world: the table
 scripts/paradigms.py writes, one row per (case, agent, coverage, seed) with the fraction of
 the 12 evaluation cells whose greedy action is optimal. Online, on ProcMaze itself
-(configs/experiment/paradigms_online.yaml): the maze variant of a run is read from its env
-settings."""
+(configs/experiment/paradigms_online.yaml): the maze variant of a run is its study arm
+(configs/maze/), the `arm` column."""
 
 from functools import partial
 
@@ -30,8 +30,7 @@ from experiments.analysis.claims.rule import (
 from experiments.results import estimate
 
 PARADIGMS = Table("paradigms", "paradigms.parquet")
-MAZE_COLUMNS = ("env.gps", "env.distractors", "env.distractor_kind")
-PARADIGMS_ONLINE = Runs("paradigms_online", extra=MAZE_COLUMNS)
+PARADIGMS_ONLINE = Runs("paradigms_online", extra=("arm",))
 
 
 # ----------------------------------------------------------------------------- offline
@@ -110,17 +109,9 @@ def advantage_disappears(table: pd.DataFrame, learner: str) -> tuple[str, str]:
 # ----------------------------------------------------------------------------- online
 
 
-def maze_name(gps, distractors, kind) -> str:
-    """plain, gps or <kind><count> (configs/maze/)."""
-    if str(gps).lower() == "true":
-        return "gps"
-    return f"{kind}{int(distractors)}" if int(distractors) else "plain"
-
-
-def with_maze(stats: pd.DataFrame) -> pd.DataFrame:
-    if stats.empty or not set(MAZE_COLUMNS) <= set(stats.columns):
-        return stats.assign(maze=pd.Series(dtype=str))
-    return stats.assign(maze=[maze_name(*v) for v in stats[list(MAZE_COLUMNS)].to_numpy()])
+def with_arm(stats: pd.DataFrame) -> pd.DataFrame:
+    """`stats`, with an (empty) arm column where no run had one."""
+    return stats if "arm" in stats else stats.assign(arm=pd.Series(dtype=str))
 
 
 def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
@@ -129,8 +120,8 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
     lose: TOO SMALL TO TELL. With a `control` maze (the same number of bits, but ones a
     factored model predicts exactly), the loss is the maze's own only if the lead survives
     on the control: where the control loses it too, TOO SMALL TO TELL."""
-    stats = with_maze(stats)
-    ran = stats[(stats["env"] == "procmaze") & (stats["maze"] == maze)]
+    stats = with_arm(stats)
+    ran = stats[(stats["env"] == "procmaze") & (stats["arm"] == maze)]
     levels = sorted(set(ran["complexity"]))
     if not levels:
         return NOT_RUN, f"no {maze} ProcMaze runs"
@@ -139,8 +130,8 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
         at = dict(env="procmaze", complexity=size)
         words = {}
         for m in dict.fromkeys(["plain", maze, *([control] if control else [])]):
-            a = find_row(stats, agent=agent, maze=m, **at)
-            er = find_row(stats, agent="er", maze=m, **at)
+            a = find_row(stats, agent=agent, arm=m, **at)
+            er = find_row(stats, agent="er", arm=m, **at)
             if a is None or er is None:
                 continue
             words[m] = versus(a, er)
@@ -160,8 +151,8 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
 
 def on_maze(stats: pd.DataFrame, maze: str, **comparison) -> tuple[str, str]:
     """`compare` on the high-data ProcMaze runs of one maze variant."""
-    at = {"env": "procmaze", "regime": "high_data", "maze": maze}
-    return compare(with_maze(stats), at=at, **comparison)
+    at = {"env": "procmaze", "regime": "high_data", "arm": maze}
+    return compare(with_arm(stats), at=at, **comparison)
 
 
 # ----------------------------------------------------------------------------- the claims
