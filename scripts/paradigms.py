@@ -21,9 +21,9 @@ import yaml  # noqa: E402
 
 from experiments import results  # noqa: E402
 from experiments.cli import fail  # noqa: E402
+from experiments.offline import report  # noqa: E402
 
 TABLE = "paradigms.parquet"
-AGENTS = ("dqn", "model_1step", "model_10step", "deepmdp_10step")
 ORDER = ("network", "linear", "tabular", "network_gps", "linear_gps", "network_iid8",
          "network_counter8", "linear_iid8", "linear_counter8")  # fmt: skip
 COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", "coverage",
@@ -79,15 +79,15 @@ def figure(seeds: pd.DataFrame, title: str):
     cases = [c for c in ORDER if c in present] + sorted(present - set(ORDER))
     size = (5.5 * len(coverages), 0.45 * len(cases) + 1.5)
     fig, axes = plt.subplots(1, len(coverages), figsize=size, sharey=True, squeeze=False)
-    height = 0.8 / len(AGENTS)
+    agents = [a for a in report.AGENT_DISPLAY if a in set(seeds["agent"])]
+    height = 0.8 / len(agents)
     for ax, coverage in zip(axes[0], coverages):
-        for k, agent in enumerate(AGENTS):
+        for k, agent in enumerate(agents):
             rows = seeds[(seeds["coverage"] == coverage) & (seeds["agent"] == agent)]
             stats = [results.mean_ci(rows[rows["case"] == c]["fraction_optimal"]) for c in cases]
-            ax.barh([i + (k - (len(AGENTS) - 1) / 2) * height for i in range(len(cases))],
-                    [m for m, _ in stats],
-                    height, xerr=[0 if pd.isna(h) else h for _, h in stats], label=agent,
-                    capsize=2)  # fmt: skip
+            ax.barh([i + (k - (len(agents) - 1) / 2) * height for i in range(len(cases))],
+                    [m for m, _ in stats], height, xerr=[0 if pd.isna(h) else h for _, h in stats],
+                    label=report.AGENT_DISPLAY[agent], capsize=2)  # fmt: skip
         ax.set_yticks(range(len(cases)), cases)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)

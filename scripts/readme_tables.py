@@ -26,6 +26,7 @@ import envs
 from experiments import provenance, results
 from experiments.analysis import claims, figures
 from experiments.cli import fail
+from experiments.offline import report
 
 SUMMARIES = Path("results/summaries")
 DOCUMENTS = (Path("README.md"), Path("docs"))  # README.md and every page under docs/
@@ -297,13 +298,19 @@ def ablation_rollout() -> str:
     return markdown("agent", [f"{k} x {320 // k} rollouts" for k in lengths], rows)
 
 
-FIG1_AGENTS = {
-    "dqn": "DQN on the dataset",
-    "model_1step": "simple model, 1-step rollouts",
-    "model_10step": "simple model, 10-step rollouts",
-}
-COVERAGES = {"all_evaluation": "All-Evaluation", "path_to_goal": "Path-to-Goal",
-             "single_cell": "Single-Cell", "no_evaluation": "No-Evaluation"}  # fmt: skip
+FIG1_AGENTS = ("dqn", "model_1step", "model_10step")  # the paper's Figure 1
+COVERAGES = report.COVERAGE_DISPLAY
+
+
+def offline_agents_in(table: pd.DataFrame) -> dict[str, str]:
+    """The offline agents of a table (experiments/offline/training.py) by their display
+    names, in Figure 1's order; one without a display name stops the tables."""
+    present = set(table["agent"])
+    unknown = sorted(present - set(report.AGENT_DISPLAY))
+    if unknown:
+        fail(f"a summary names offline agent {unknown[0]!r}, which has no display name "
+             "(experiments/offline/report.py AGENT_DISPLAY).")  # fmt: skip
+    return {a: label for a, label in report.AGENT_DISPLAY.items() if a in present}
 
 
 def fig1() -> str:
@@ -312,14 +319,14 @@ def fig1() -> str:
     main = summary[summary["overrides"] == ""].set_index(["agent", "coverage"])
     word = {True: "succeeds", False: "fails"}
     rows = []
-    for agent, label in FIG1_AGENTS.items():
+    for agent in FIG1_AGENTS:
         shown = []
         for coverage in COVERAGES:
             row = main.loc[agent, coverage]
             paper = word[row["paper_prediction"]]
             paper = f"paper: {paper}" if not rows and not shown else paper  # said once
             shown.append(f"{word[row['succeeded']]} ({paper})")
-        rows.append((label, shown))
+        rows.append((report.AGENT_DISPLAY[agent], shown))
     return markdown("agent", list(COVERAGES.values()), rows)
 
 
@@ -402,9 +409,7 @@ def paradigms() -> str:
     largest |Q_replay - Q_model| of the simple model's agents."""
     summary = read_summary("paradigms")
     table = cells(summary, ["case", "agent", "coverage"], ["fraction_optimal"], sums=["succeeded"])
-    agents = {"dqn": "DQN", "model_1step": "1-step", "model_10step": "10-step",
-              "deepmdp_10step": "DeepMDP 10-step"}  # fmt: skip
-    agents = {a: label for a, label in agents.items() if a in set(table["agent"])}
+    agents = offline_agents_in(table)
     columns, rows = [], []
     for coverage in ("path_to_goal", "single_cell"):
         columns += [f"{COVERAGES[coverage]}: {label}" for label in agents.values()]
@@ -439,7 +444,7 @@ def paradigms_outcomes() -> str:
     word = {True: "succeeds", False: "fails"}
     rows = []
     for learner in ("network", "tabular", "linear"):
-        for agent, label in FIG1_AGENTS.items():
+        for agent in FIG1_AGENTS:
             shown = []
             for coverage in COVERAGES:
                 if learner == "network":  # Figure 1 itself
@@ -452,7 +457,7 @@ def paradigms_outcomes() -> str:
                     continue
                 outcome = word[bool(row["succeeded"] == row["n"])]
                 shown.append(f"{outcome} ({row['fraction_optimal_mean']:.2f})")
-            rows.append((f"{learner}: {label}", shown))
+            rows.append((f"{learner}: {report.AGENT_DISPLAY[agent]}", shown))
     return markdown("learner: agent", list(COVERAGES.values()), rows)
 
 
@@ -543,12 +548,9 @@ def dyna_design_offline() -> str:
     fig1_rows = fig1_rows[fig1_rows["overrides"] == ""]
     replayed = read_summary("dyna_design_offline", keep_default_na=False)
     both = pd.concat([fig1_rows, replayed], ignore_index=True).set_index(["agent", "coverage"])
-    labels = {**FIG1_AGENTS,
-              "model_1step_replayed": "simple model, 1-step, replayed actions",
-              "model_10step_replayed": "simple model, 10-step, replayed first action"}  # fmt: skip
     word = {True: "succeeds", False: "fails"}
     rows = []
-    for agent, label in labels.items():
+    for agent in (*FIG1_AGENTS, "model_1step_replayed", "model_10step_replayed"):
         cells_ = []
         for coverage in COVERAGES:
             if (agent, coverage) not in both.index:
@@ -558,7 +560,7 @@ def dyna_design_offline() -> str:
             worst = row["worst_fraction_optimal"]
             shown = f" ({float(worst):.0%})" if str(worst) not in ("", "nan") else ""
             cells_.append(f"{word[str(row['succeeded']) == 'True']}{shown}")
-        rows.append((label, cells_))
+        rows.append((report.AGENT_DISPLAY[agent], cells_))
     return markdown("agent", list(COVERAGES.values()), rows)
 
 

@@ -137,6 +137,17 @@ def test_a_table_names_every_registered_agent_and_stops_at_an_unknown_one(
     assert "names agent 'dreamer', which is not registered" in capsys.readouterr().err
 
 
+def test_an_offline_table_names_its_agents_in_figure1s_order_and_stops_at_an_unknown_one(
+    capsys,
+):
+    table = pd.DataFrame({"agent": ["deepmdp_10step", "dqn", "dqn"]})
+    assert readme_tables.offline_agents_in(table) == {
+        "dqn": "DQN on the dataset", "deepmdp_10step": "DeepMDP, 10-step rollouts"}
+    with pytest.raises(SystemExit) as stopped:
+        readme_tables.offline_agents_in(pd.DataFrame({"agent": ["dqn", "dreamer_10step"]}))
+    assert stopped.value.code == 2 and "'dreamer_10step'" in capsys.readouterr().err
+
+
 def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, monkeypatch):
     tree = tmp_path / "fig1"
     runs = (("fig1-cpu", 0, 1.0, False), ("fig1-cpu-seed1", 1, 1.0, True),

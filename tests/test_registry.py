@@ -65,3 +65,12 @@ def test_every_environment_has_a_display_name_and_an_axis_label(name):
 def test_an_unknown_environment_has_no_display_name():
     with pytest.raises(ValueError, match="env.name must be one of procmaze"):
         envs.display("atari")
+
+
+def test_every_offline_agent_and_coverage_of_figure1_has_a_display_name():
+    """experiments/offline/report.py names what Figure 1, the tables and the studies show."""
+    from envs import gridworld
+    from experiments.offline import report, training
+
+    assert set(training.AGENTS) <= set(report.AGENT_DISPLAY)
+    assert set(gridworld.COVERAGES) == set(report.COVERAGE_DISPLAY)

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 import agents  # noqa: E402
 import envs  # noqa: E402
+from experiments.offline import report  # noqa: E402
 from experiments.results import mean_ci  # noqa: E402
 
 
@@ -232,19 +233,6 @@ def learning_curves(metrics: pd.DataFrame, title: str = "", by: str = "agent"):
 
 # ----------------------------------------------------------------------------- Figure 1
 
-AGENT_LABELS = {
-    "dqn": "DQN",
-    "model_1step": "model, 1-step rollouts",
-    "model_10step": "model, 10-step rollouts",
-    "model_1step_replayed": "model, 1-step, replayed actions",
-    "model_10step_replayed": "model, 10-step, replayed first action",
-}
-COVERAGE_LABELS = {
-    "all_evaluation": "All-Evaluation",
-    "path_to_goal": "Path-to-Goal",
-    "single_cell": "Single-Cell",
-    "no_evaluation": "No-Evaluation",
-}
 # Plot offsets of the five grid actions (stay, up, left, down, right); y grows upwards.
 _ARROWS = {1: (0, 1), 2: (-1, 0), 3: (0, -1), 4: (1, 0)}
 _RIGHT, _WRONG, _GUIDE = "#4d9221", "#c51b7d", "#d9d9d9"  # PiYG: colour-blind safe
@@ -333,8 +321,8 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
     from envs import gridworld
 
     layouts = gridworld.evaluation_layouts()
-    agents = _ordered(counts["agent"].unique(), list(AGENT_LABELS))
-    coverages = _ordered(counts["coverage"].unique(), list(COVERAGE_LABELS))
+    agents = _ordered(counts["agent"].unique(), list(report.AGENT_DISPLAY))
+    coverages = _ordered(counts["coverage"].unique(), list(report.COVERAGE_DISPLAY))
     figure, axes = plt.subplots(
         len(agents),
         len(coverages),
@@ -370,7 +358,7 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
                 ax.set_title(label + agree, fontsize=8.5, color=_RIGHT if ok else _WRONG, pad=3)
             if i == 0:
                 ax.annotate(
-                    COVERAGE_LABELS.get(coverage, coverage),
+                    report.COVERAGE_DISPLAY.get(coverage, coverage),
                     (0.5, 1.0),
                     xycoords="axes fraction",
                     xytext=(0, 16),
@@ -382,7 +370,7 @@ def figure1(counts: pd.DataFrame, outcomes: pd.DataFrame, title: str = ""):
                 )
             if j == 0:
                 ax.annotate(
-                    AGENT_LABELS.get(agent, agent),
+                    report.AGENT_DISPLAY.get(agent, agent),
                     (0.0, 0.5),
                     xycoords="axes fraction",
                     xytext=(-8, 0),

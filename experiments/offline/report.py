@@ -14,6 +14,25 @@ from experiments.offline import dataset
 from experiments.offline.prediction import PAPER_PREDICTION
 
 LAYOUTS = tuple(gw.evaluation_layouts())  # ("E1", "E2")
+# How Figure 1, the tables and the studies name the agents of training.AGENTS and the
+# coverages of the dataset (envs/gridworld.py), in the paper's order.
+AGENT_DISPLAY = {
+    "dqn": "DQN on the dataset",
+    "model_1step": "simple model, 1-step rollouts",
+    "model_10step": "simple model, 10-step rollouts",
+    "model_1step_replayed": "simple model, 1-step, replayed actions",
+    "model_10step_replayed": "simple model, 10-step, replayed first action",
+    "deepmdp_1step": "DeepMDP, 1-step rollouts",
+    "deepmdp_10step": "DeepMDP, 10-step rollouts",
+    "implicit_1step": "implicit model, 1-step rollouts",
+    "implicit_10step": "implicit model, 10-step rollouts",
+}
+COVERAGE_DISPLAY = {
+    "all_evaluation": "All-Evaluation",
+    "path_to_goal": "Path-to-Goal",
+    "single_cell": "Single-Cell",
+    "no_evaluation": "No-Evaluation",
+}
 CELL = ["agent", "coverage", "layout", "row", "col"]
 
 
