@@ -311,6 +311,14 @@ def make_regime(cfg: DictConfig) -> Regime:
             f"regime.learning_starts ({r.learning_starts}) must be below the run's "
             f"{total_steps} steps (regime.total_steps x scale.steps_fraction)."
         )
+    random_data = r.get("random_data")
+    if random_data is not None:
+        checks.positive_int("regime.random_data", random_data)
+        if random_data >= total_steps:
+            raise ConfigError(
+                f"regime.random_data ({random_data}) must be null or below the run's "
+                f"{total_steps} steps (regime.total_steps x scale.steps_fraction)."
+            )
     learning_starts = r.learning_starts
     if cfg.fidelity.learning_starts == "interval":
         # The public code trains through whole evaluation intervals, from the first that
@@ -323,6 +331,7 @@ def make_regime(cfg: DictConfig) -> Regime:
         r.eval_interval,
         learning_starts,
         after_terminal=cfg.fidelity.after_terminal,
+        random_data=random_data,
     )
 
 

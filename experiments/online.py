@@ -69,15 +69,26 @@ def make_train(env, agent: Agent, regime: Regime, speed: Speed = Speed()):
 
     branch = jax.lax.cond if speed.branches == "cond" else selected
 
+    def random_action(key):
+        # its own draw from the act key: the agent's action is drawn from the same key, and
+        # is discarded while the random policy collects
+        return jax.random.randint(jax.random.fold_in(key, 1), (), 0, env.num_actions)
+
     def env_step(carry, _):
         runner, t = carry
         key, act_key, env_key, reset_key, learn_key = jax.random.split(runner.key, 5)
         action = agent.act(runner.agent, runner.obs, act_key, False)
+        if regime.random_data is not None:  # learning in a dream: random data, then none
+            collecting = t < regime.random_data
+            action = jnp.where(collecting, random_action(act_key), action)
         env_state, next_obs, reward, terminal = env.step(env_key, runner.env_state, action)
-        agent_state = agent.observe(
-            runner.agent,
-            Transition(runner.obs, action, reward, terminal, next_obs, runner.env_state),
-        )
+        transition = Transition(runner.obs, action, reward, terminal, next_obs, runner.env_state)
+        if regime.random_data is None:
+            agent_state = agent.observe(runner.agent, transition)
+        else:
+            agent_state = jax.lax.cond(
+                collecting, agent.observe, lambda state, _: state, runner.agent, transition
+            )
         t = t + 1
 
         # Updates begin once the buffer holds `learning_starts` transitions.

@@ -19,6 +19,11 @@ class Regime:
     # After a terminal step the agent acts from the reset observation ("reset_obs"), or, as
     # the public code does, from the terminal one ("terminal_obs"; configs/fidelity/).
     after_terminal: str = "reset_obs"
+    # Learning in a dream (World Models; docs/studies/dream.md): None keeps every step the
+    # agent takes (the paper). N: the first N steps act uniformly at random and are the only
+    # real data ever kept; the agent then learns on, from that data alone (a model agent from
+    # its model's rollouts), and is evaluated in the real environment.
+    random_data: int | None = None
 
 
 @dataclass(frozen=True)

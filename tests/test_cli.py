@@ -22,6 +22,8 @@ BAD_INPUT = [
     (["scale.num_seeds=0"], "scale.num_seeds must be a positive integer"),
     (["regime.total_steps=-5"], "regime.total_steps must be a positive integer"),
     (["regime.eval_interval=0"], "regime.eval_interval must be a positive integer"),
+    (["regime.random_data=0"], "regime.random_data must be a positive integer"),
+    (["regime.random_data=20000"], "regime.random_data (20000) must be null or below"),
 ]
 
 

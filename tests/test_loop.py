@@ -162,3 +162,28 @@ def test_hooks_see_every_interval_and_a_checkpoint_resumes_to_the_same_metrics(t
     pd.testing.assert_frame_equal(table([done, rest]), whole, check_exact=True)
     with pytest.raises(checkpoint.MismatchError):
         hooks.Checkpoints(path, "another run", 1, TINY).resume(program.init(keys, hyper))
+
+
+def test_learning_in_a_dream_keeps_only_the_first_random_steps_and_learns_on_after_them():
+    # An agent that would always take action 1: while the random policy collects (steps
+    # 1..12) the stored actions are uniform draws, both actions appear; afterwards nothing
+    # more is stored, and the agent still updates once per step until the run ends.
+    env = Countdown(length=5)
+    er = small_er(env)
+    always_one = er._replace(act=lambda state, obs, key, greedy: jnp.int32(1))
+    regime = Regime(total_steps=20, updates_per_step=1, target_update_frequency=5,
+                    eval_interval=20, learning_starts=4, eval_runs=1, eval_steps=1)
+
+    def run(random_data):
+        dream = Regime(**{**regime.__dict__, "random_data": random_data})
+        init, run_interval = make_train(env, always_one, dream)
+        runner, _ = fast_jit(run_interval)(init(jax.random.key(0), HYPER), jnp.int32(0))
+        return runner.agent
+
+    dreamt, awake = run(12), run(None)
+    assert int(dreamt.replay.size) == 12 and int(awake.replay.size) == 20
+    kept = np.asarray(dreamt.replay.items.action[:12])
+    assert set(kept) == {0, 1}
+    assert set(np.asarray(awake.replay.items.action[:20])) == {1}
+    # learning is unchanged by what is kept: steps 4..20 update, in both runs
+    assert int(dreamt.learner.opt_state[0].count) == int(awake.learner.opt_state[0].count) == 17
