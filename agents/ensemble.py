@@ -17,6 +17,17 @@ With `disagreement_penalty` lambda > 0 the imagined reward is the chosen member'
 lambda x the standard deviation of the K members' predicted rewards (MOPO-style pessimism;
 PETS itself has no penalty).
 
+Plan2Explore-style exploration (Sekar et al. 2020), the other sign: with `exploration_bonus`
+b > 0 every imagined reward gains b_t x the members' disagreement about the next
+observation, the mean over bits of the standard deviation over members of P(bit on) =
+sigmoid(logit) (Plan2Explore's disagreement is over next-state predictions, so not the
+reward's std). b_t falls linearly from b to 0 over `exploration_updates` Q updates, from
+exploring to the task reward. The count is the model's own: its parameters carry the number
+of model steps taken (`Explored`, one per Q update, counted by `after_step`; a frozen model
+takes none, so its bonus stays b). Q learns the bonus on its rollouts, and MPC's scores
+(agents/mpc.py), which roll the same transition, include it. b = 0 (the default) builds
+exactly the ensemble without it.
+
 For the loop's model metrics and Figure 4 (`predict`), the ensemble predicts as its member
 mean: the mean reward, and the logits of the members' mean probabilities of every bit and of
 continuing.
@@ -25,20 +36,46 @@ K = 1 is not built here: the simple model is then exactly the paper's (agents/si
 """
 
 import math
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from agents import models
+from agents.base import Transition
 from envs import checks
 
 SAMPLING = ("step", "rollout")
 
 
-def check(size, sampling, penalty) -> None:
+class Exploration(NamedTuple):
+    """Plan2Explore's bonus: `bonus` at the start, 0 after `updates` Q updates, linear."""
+
+    bonus: float = 0.0
+    updates: int = 2500
+
+    def weight(self, steps: jax.Array) -> jax.Array:
+        return self.bonus * jnp.clip(1.0 - steps / self.updates, 0.0, 1.0)
+
+
+class Explored(NamedTuple):
+    """An exploring ensemble's parameters: the members' and the model steps taken so far."""
+
+    members: Any
+    steps: jax.Array  # float32, so that the gradient step passes it through (as 0)
+
+
+def check(size, sampling, penalty, exploration: Exploration = Exploration()) -> None:
     checks.positive_int("agent.ensemble_size", size)
     checks.one_of("agent.ensemble_sampling", sampling, SAMPLING)
     checks.number_at_least("agent.disagreement_penalty", penalty, 0)
+    checks.number_at_least("agent.exploration_bonus", exploration.bonus, 0)
+    checks.positive_int("agent.exploration_updates", exploration.updates)
+    if exploration.bonus > 0 and size == 1:
+        raise ValueError(
+            f"agent.exploration_bonus must be 0 when agent.ensemble_size is 1 (the bonus is "
+            f"the members' disagreement); got {exploration.bonus!r}."
+        )
 
 
 def bootstrap(key, data):
@@ -57,10 +94,15 @@ def mean_logit(logits: jax.Array) -> jax.Array:
 
 
 def ensemble(
-    member: models.LearnedModel, size: int, sampling: str, penalty: float
+    member: models.LearnedModel,
+    size: int,
+    sampling: str,
+    penalty: float,
+    exploration: Exploration = Exploration(),
 ) -> models.LearnedModel:
-    """`size` copies of `member` as one LearnedModel (module docstring)."""
-    check(size, sampling, penalty)
+    """`size` copies of `member` as one LearnedModel (module docstring), exploring by their
+    disagreement when `exploration.bonus` > 0."""
+    check(size, sampling, penalty, exploration)
 
     def init(key):
         return jax.vmap(member.init)(jax.random.split(key, size))
@@ -104,7 +146,7 @@ def ensemble(
         )
         return mean_logit(next_obs), reward.mean(axis=0), mean_logit(continuation)
 
-    return models.LearnedModel(
+    model = models.LearnedModel(
         init=init,
         loss=bootstrapped(member.loss),
         start=start,
@@ -112,4 +154,45 @@ def ensemble(
         predict=predict,
         features_size=member.features_size,
         sequence_loss=None if member.sequence_loss is None else bootstrapped(member.sequence_loss),
+    )
+    return model if exploration.bonus == 0 else exploring(model, member, exploration)
+
+
+def disagreement(member: models.LearnedModel, params, key, x, action) -> jax.Array:
+    """Per row: the mean over bits of the std over members of P(next bit on)."""
+    transitions = Transition(x, action, None, None, None, None)
+    logits = jax.vmap(member.predict, in_axes=(0, None, None))(params, key, transitions)[0]
+    return jax.nn.sigmoid(logits).std(axis=0).mean(axis=-1)
+
+
+def exploring(
+    model: models.LearnedModel, member: models.LearnedModel, exploration: Exploration
+) -> models.LearnedModel:
+    """The ensemble `model` whose imagined rewards gain the scheduled bonus x disagreement;
+    its parameters count its model steps (`Explored`)."""
+
+    def on_members(fn):
+        return lambda params, *args: fn(params.members, *args)
+
+    def init(key):
+        return Explored(model.init(key), jnp.zeros((), jnp.float32))
+
+    def transition(params, key, x, action):
+        x_next, reward, continuation = model.transition(params.members, key, x, action)
+        bonus = exploration.weight(params.steps) * disagreement(
+            member, params.members, key, x, action
+        )
+        return x_next, reward + bonus, continuation
+
+    def count_step(before, after):
+        return Explored(after.members, before.steps + 1)
+
+    return model._replace(
+        init=init,
+        loss=on_members(model.loss),
+        start=on_members(model.start),
+        transition=transition,
+        predict=on_members(model.predict),
+        after_step=count_step,
+        sequence_loss=None if model.sequence_loss is None else on_members(model.sequence_loss),
     )

@@ -158,6 +158,8 @@ def simple_model(
     ensemble_size: int = 1,
     ensemble_sampling: str = "step",
     disagreement_penalty: float = 0.0,
+    exploration_bonus: float = 0.0,
+    exploration_updates: int = 2500,
 ) -> models.LearnedModel:
     """The simple model, or an ensemble of `ensemble_size` of them (agents/ensemble.py)."""
     checks.one_of("agent.bit_sampling", bit_sampling, BIT_SAMPLING)
@@ -168,7 +170,8 @@ def simple_model(
             f"agent.target_samples must be 1 when agent.next_obs is mean (the mean is not "
             f"sampled); got {target_samples!r}."
         )
-    ensemble.check(ensemble_size, ensemble_sampling, disagreement_penalty)
+    exploration = ensemble.Exploration(exploration_bonus, exploration_updates)
+    ensemble.check(ensemble_size, ensemble_sampling, disagreement_penalty, exploration)
     member = SimpleModel(
         env.obs_size, env.num_actions, hidden, bit_sampling, next_obs, target_samples
     ).learned_model()
@@ -180,7 +183,9 @@ def simple_model(
             f"agent.ensemble_size must be 1 when agent.next_obs is mean or agent.target_samples "
             f"is above 1 (the ensemble samples each step from one member); got {ensemble_size}."
         )
-    return ensemble.ensemble(member, ensemble_size, ensemble_sampling, disagreement_penalty)
+    return ensemble.ensemble(
+        member, ensemble_size, ensemble_sampling, disagreement_penalty, exploration
+    )
 
 
 @register("simple_model", "simple model")
@@ -194,6 +199,8 @@ def simple_model_agent(
     ensemble_size: int,
     ensemble_sampling: str,
     disagreement_penalty: float,
+    exploration_bonus: float,
+    exploration_updates: int,
     **settings,
 ) -> Agent:
     """Q learns only on the simple model's rollouts (agents.dyna.model_agent's settings).
@@ -212,5 +219,7 @@ def simple_model_agent(
         ensemble_size=ensemble_size,
         ensemble_sampling=ensemble_sampling,
         disagreement_penalty=disagreement_penalty,
+        exploration_bonus=exploration_bonus,
+        exploration_updates=exploration_updates,
     )
     return dyna.model_agent(env, make_model, **settings)

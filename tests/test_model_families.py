@@ -30,14 +30,19 @@ def procmaze():
     return envs.make("procmaze", grid_size=3)
 
 
-def constant_rewards(params, values):
-    """Simple-model member params (stacked) whose reward network outputs values[k] for
+def constant_output(network, values):
+    """Stacked member params of one network that outputs values[k] (every output unit) for
     member k, whatever the input: the last layer's weights 0, its bias the value."""
-    reward = dict(params.reward)
-    last = sorted(reward)[-1]
-    w, b = reward[last]["w"], reward[last]["b"]
-    reward[last] = {"w": jnp.zeros_like(w), "b": jnp.broadcast_to(values[:, None], b.shape)}
-    return params._replace(reward=reward)
+    network = dict(network)
+    last = sorted(network)[-1]
+    w, b = network[last]["w"], network[last]["b"]
+    network[last] = {"w": jnp.zeros_like(w), "b": jnp.broadcast_to(values[:, None], b.shape)}
+    return network
+
+
+def constant_rewards(params, values):
+    """Simple-model member params (stacked) whose reward for member k is values[k]."""
+    return params._replace(reward=constant_output(params.reward, values))
 
 
 def batch_of(env, size, key):
@@ -116,6 +121,65 @@ def test_disagreement_penalty_subtracts_lambda_times_the_members_std():
     r = plain.transition(params, jax.random.key(2), x.obs, x.action)[1]
     rp = penalized.transition(params, jax.random.key(2), x.obs, x.action)[1]
     np.testing.assert_allclose(rp, r - 0.5 * math.sqrt(1.25), atol=1e-5)
+
+
+def exploring_pair(env, exploration):
+    """The same 4-member ensemble (one member per rollout) without and with `exploration`."""
+    member = simple_model(env, HIDDEN)
+    return (ensemble.ensemble(member, 4, "rollout", 0.0),
+            ensemble.ensemble(member, 4, "rollout", 0.0, exploration))
+
+
+def test_exploration_bonus_adds_its_scheduled_weight_times_the_bit_disagreement():
+    """Members predict every next bit on with probability 0.2, 0.4, 0.6, 0.8: disagreement
+    std = sqrt(0.05) on every bit. Bonus 0.4 over 2,000 updates after 500 model steps:
+    weight 0.4 x (1 - 500/2000) = 0.3; after 2,500 steps: 0, the task reward alone."""
+    env = procmaze()
+    plain, explorer = exploring_pair(env, ensemble.Exploration(bonus=0.4, updates=2000))
+    p = jnp.array([0.2, 0.4, 0.6, 0.8])
+    params = constant_rewards(plain.init(jax.random.key(0)), jnp.arange(4.0))
+    params = params._replace(next_obs=constant_output(params.next_obs, jnp.log(p / (1 - p))))
+    x = batch_of(env, 8, jax.random.key(1))
+    key = jax.random.key(2)
+    task = plain.transition(params, key, x.obs, x.action)
+    for steps, weight in [(500.0, 0.3), (2500.0, 0.0)]:
+        explored = ensemble.Explored(params, jnp.float32(steps))
+        step = explorer.transition(explored, key, x.obs, x.action)
+        np.testing.assert_allclose(step[1], task[1] + weight * math.sqrt(0.05), atol=1e-5)
+        for imagined, same in zip(step[::2], task[::2]):  # next bits, continuation
+            np.testing.assert_array_equal(imagined, same)
+
+
+def test_no_exploration_bonus_is_the_ensemble_without_it():
+    env = procmaze()
+    plain, off = exploring_pair(env, ensemble.Exploration(bonus=0.0, updates=10))
+    params = plain.init(jax.random.key(0))
+    assert jax.tree.structure(off.init(jax.random.key(0))) == jax.tree.structure(params)
+    x = batch_of(env, 8, jax.random.key(1))
+    for a, b in zip(off.transition(params, jax.random.key(2), x.obs, x.action),
+                    plain.transition(params, jax.random.key(2), x.obs, x.action)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_exploring_ensemble_counts_its_model_steps_and_trains_as_without():
+    env = procmaze()
+    plain, explorer = exploring_pair(env, ensemble.Exploration(bonus=1.0, updates=10))
+    data = batch_of(env, 32, jax.random.key(1))
+
+    @fast_jit
+    def two_steps(key):
+        trained = models.start_training(explorer.init(key))
+        alone = models.start_training(plain.init(key))
+        for step_key in jax.random.split(key, 2):
+            trained, _ = models.train_step(trained, explorer.loss, 1e-3, step_key, data,
+                                           after_step=explorer.after_step)
+            alone, _ = models.train_step(alone, plain.loss, 1e-3, step_key, data)
+        return trained.params, alone.params
+
+    explored, alone = two_steps(jax.random.key(0))
+    assert float(explored.steps) == 2.0
+    for a, b in zip(jax.tree.leaves(explored.members), jax.tree.leaves(alone)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_ensemble_predicts_its_member_mean():
@@ -213,6 +277,15 @@ def test_model_horizon_trains_the_agent():
     assert np.isfinite(metrics["model_loss"])
     assert not np.array_equal(jax.tree.leaves(updated.model.params)[0],
                               jax.tree.leaves(state.model.params)[0])
+
+
+@pytest.mark.slow  # a whole agent's update compiled: 20-40 s on the shared 2-core machine
+def test_the_exploring_agent_counts_one_model_step_per_update():
+    env = procmaze()
+    agent = agents.make("simple_model", env, hidden=HIDDEN, ensemble_size=2,
+                        exploration_bonus=1.0)
+    state, updated, metrics = observe_and_update(agent, env)
+    assert float(state.model.params.steps) == 0.0 and float(updated.model.params.steps) == 1.0
 
 
 def test_open_loop_accuracy_of_a_model_that_predicts_no_change():
@@ -320,6 +393,13 @@ BAD = [
     ("simple_model", {"ensemble_size": 0}, "agent.ensemble_size must be a positive integer"),
     ("simple_model", {"ensemble_sampling": "member"}, "agent.ensemble_sampling must be one of"),
     ("simple_model", {"disagreement_penalty": -1.0}, "agent.disagreement_penalty"),
+    ("simple_model", {"ensemble_size": 2, "exploration_bonus": -1.0},
+     "agent.exploration_bonus must be a number >= 0"),
+    ("simple_model", {"exploration_bonus": 1.0},
+     r"agent.exploration_bonus must be 0 when agent.ensemble_size is 1 \(the bonus is the "
+     r"members' disagreement\); got 1.0."),
+    ("simple_model", {"ensemble_size": 2, "exploration_updates": 0},
+     "agent.exploration_updates must be a positive integer"),
     ("simple_model", {"model_horizon": 0}, "agent.model_horizon must be a positive integer"),
     ("simple_model", {"rollout_schedule": [0, 10, 1, 5]}, "agent.rollout_schedule must be"),
     ("simple_model", {"rollout_schedule": [10, 0, 1, 10]}, "agent.rollout_schedule must be"),
