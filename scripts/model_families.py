@@ -19,19 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import readme_tables as tables
 
+import envs
 from experiments import provenance, results
 from experiments.analysis import claims, multistep, smoothing
 from experiments.cli import fail
-
-ARMS = {  # configs/family/: the arm's label
-    "er": "ER",
-    "simple_model": "simple model",
-    "ensemble": "ensemble (K=5)",
-    "mpc": "MPC (16 x 3)",
-    "slbo": "multi-step (k=5)",
-    "mbpo": "branched (1->10)",
-}
 
 
 def finals(tree: Path) -> pd.DataFrame:
@@ -74,7 +67,7 @@ def figure(scores: pd.DataFrame, acc: pd.DataFrame, out: Path) -> None:
 
     levels = sorted({(e, c) for e, c in zip(scores["env"], scores["complexity"])})
     fig, axes = plt.subplots(1, 2 * len(levels), figsize=(5 * len(levels), 3.4))
-    arms = [a for a in ARMS if a in set(scores["arm"])]
+    arms = tables.arms_in(scores["arm"], tables.FAMILY_ARMS, "model_families")
     for i, (env, size) in enumerate(levels):
         ax = axes[2 * i]
         at = scores[(scores["env"] == env) & (scores["complexity"] == size)]
@@ -84,9 +77,9 @@ def figure(scores: pd.DataFrame, acc: pd.DataFrame, out: Path) -> None:
             ax.errorbar(x, mean, yerr=0 if not np.isfinite(half) else half, fmt="o", capsize=3)
             ax.plot(np.full(len(values), x + 0.15), values, ".", color="grey", markersize=3)
         ax.axhline(at["random_policy_score"].iloc[0], color="grey", linestyle="--", linewidth=1)
-        ax.set_xticks(range(len(arms)), [ARMS[a] for a in arms], rotation=45, ha="right",
-                      fontsize=7)
-        ax.set_title(f"{env} {size}: final greedy score (95% CI)", fontsize=8)
+        labels = [tables.FAMILY_ARMS[a] for a in arms]
+        ax.set_xticks(range(len(arms)), labels, rotation=45, ha="right", fontsize=7)
+        ax.set_title(f"{envs.display(env)} {size}: final greedy score (95% CI)", fontsize=8)
         ax.grid(alpha=0.3)
         ax = axes[2 * i + 1]
         level = f"{env}-{size}"
@@ -97,9 +90,9 @@ def figure(scores: pd.DataFrame, acc: pd.DataFrame, out: Path) -> None:
             stats = runs.groupby("step")["accuracy"].apply(
                 lambda v: pd.Series(results.mean_ci(v), ["mean", "half"])).unstack()
             ax.errorbar(stats.index, stats["mean"], yerr=stats["half"].fillna(0), capsize=2,
-                        label=ARMS[arm], linewidth=1)
+                        label=tables.FAMILY_ARMS[arm], linewidth=1)
         ax.set_xlabel("open-loop step", fontsize=8)
-        ax.set_title(f"{env} {size}: bit accuracy along 10 steps", fontsize=8)
+        ax.set_title(f"{envs.display(env)} {size}: bit accuracy along 10 steps", fontsize=8)
         ax.legend(fontsize=6)
         ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -180,6 +180,17 @@ def agents_in(table: pd.DataFrame) -> list[str]:
     return figures.agent_order(set(table["agent"]))
 
 
+def arms_in(present, labels: dict, study: str) -> list[str]:
+    """The arms among `present` in the order of `labels`, a study's labels by arm name
+    (configs/design, family, paradigm, maze); an arm without a label stops the tables rather
+    than losing its rows."""
+    unknown = sorted(set(present) - set(labels))
+    if unknown:
+        fail(f"the {study} summary holds arm {unknown[0]!r}, which scripts/readme_tables.py "
+             f"has no label for; labelled: {', '.join(labels)}.")  # fmt: skip
+    return [arm for arm in labels if arm in set(present)]
+
+
 def markdown(corner: str, columns: list, rows: list[tuple[str, list[str]]]) -> str:
     lines = [f"| {corner} | " + " | ".join(map(str, columns)) + " |"]
     lines.append("|---" * (len(columns) + 1) + "|")
@@ -414,9 +425,7 @@ def paradigms() -> str:
     for coverage in ("path_to_goal", "single_cell"):
         columns += [f"{COVERAGES[coverage]}: {label}" for label in agents.values()]
     columns.append("max abs(Q_replay - Q_model)")
-    for case, label in PARADIGM_CASES.items():
-        if case not in set(table["case"]):
-            continue
+    for case in arms_in(table["case"], PARADIGM_CASES, "paradigms"):
         shown = []
         for coverage in ("path_to_goal", "single_cell"):
             for agent in agents:
@@ -428,7 +437,7 @@ def paradigms() -> str:
                 shown.append(show(row, "fraction_optimal", 2) + mark)
         simple = summary["agent"].isin(["model_1step", "model_10step"])
         shown.append(f"{summary[(summary['case'] == case) & simple]['max_abs_q_gap'].max():.2f}")
-        rows.append((label, shown))
+        rows.append((PARADIGM_CASES[case], shown))
     n = int(table["n"].min())
     return markdown(f"case ({n} seeds)", columns, rows)
 
@@ -471,7 +480,7 @@ def paradigms_online() -> str:
     summary = read_summary("paradigms_online")
     table = cells(summary, ["complexity", "arm", "agent"], ["final_score"])
     table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
-    mazes = [m for m in MAZES if m in set(table["arm"])]
+    mazes = arms_in(table["arm"], MAZES, "paradigms_online")
     rows = []
     for size in sorted(set(table["complexity"])):
         at = table[table["complexity"] == size]
@@ -519,9 +528,8 @@ def dyna_design(name: str = "dyna_design") -> str:
     table["mean"], table["ci95"] = table["final_score_mean"], table["final_score_ci95"]
     levels = sorted({(e, c) for e, c in zip(table["env"], table["complexity"])})
     rows = []
-    for arm, (label, base) in DYNA_ARMS.items():
-        if arm not in set(table["arm"]):
-            continue  # an arm the run left out (the cpu budget's)
+    for arm in arms_in(table["arm"], DYNA_ARMS, name):
+        label, base = DYNA_ARMS[arm]
         shown = []
         for env, size in levels:
             at = table[(table["env"] == env) & (table["complexity"] == size)].set_index("arm")
@@ -604,7 +612,7 @@ def model_families() -> str:
             text = show(row, "v", 3)
             shown[row["arm"], column] = f"**{text}**" if index == best else text
     rows = [(FAMILY_ARMS[arm], [shown.get((arm, c), "") for c in columns])
-            for arm in FAMILY_ARMS if arm in set(table["arm"])]
+            for arm in arms_in(table["arm"], FAMILY_ARMS, "model_families")]
     return markdown("arm", columns, rows)
 def deepmdp_check() -> str:
     """ER, the simple model and deepmdp (experiment=deepmdp_check): final score and the mean

@@ -148,6 +148,16 @@ def test_an_offline_table_names_its_agents_in_figure1s_order_and_stops_at_an_unk
     assert stopped.value.code == 2 and "'dreamer_10step'" in capsys.readouterr().err
 
 
+def test_a_study_table_lists_its_arms_in_its_order_and_stops_at_one_it_cannot_label(capsys):
+    labels = {"er": "ER", "simple_model": "simple model"}
+    assert readme_tables.arms_in(["simple_model", "er", "er"], labels, "model_families") == [
+        "er", "simple_model"]
+    with pytest.raises(SystemExit) as stopped:
+        readme_tables.arms_in(["er", "cem"], labels, "model_families")
+    assert stopped.value.code == 2
+    assert "the model_families summary holds arm 'cem'" in capsys.readouterr().err
+
+
 def test_a_figure1_summary_tells_the_figure_from_the_sensitivity_runs(tmp_path, monkeypatch):
     tree = tmp_path / "fig1"
     runs = (("fig1-cpu", 0, 1.0, False), ("fig1-cpu-seed1", 1, 1.0, True),
