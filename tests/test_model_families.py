@@ -443,13 +443,25 @@ FAMILY_SETTINGS = {  # arm: (agent, settings it must carry)
     "slbo": ("simple_model", {"model_horizon": 5}),
     "mbpo": ("simple_model", {"rollout_schedule": [0, 4000, 1, 10]}),
 }
+CEM = {"planner": "cem", "num_sequences": 16, "horizon": 3, "cem_iterations": 2,
+       "cem_elites": 2}
+EXPLORING = {"ensemble_size": 5, "exploration_bonus": 10.0, "exploration_updates": 2500}
+STUDIES = {  # experiment: (its arms and settings, its levels at cpu scale)
+    "model_families": (FAMILY_SETTINGS, ["procmaze-2", "panflute-4"]),
+    "planners": ({"mpc": FAMILY_SETTINGS["mpc"], "cem": ("mpc", CEM)},
+                 ["procmaze-2", "panflute-4"]),
+    "plan2explore": ({"ensemble": FAMILY_SETTINGS["ensemble"],
+                      "plan2explore": ("simple_model", EXPLORING)},
+                     ["procmaze-3", "buttongrid-2"]),
+}
 
 
+@pytest.mark.parametrize("experiment", STUDIES)
 @pytest.mark.parametrize("scale, seeds, hidden", [
     ("cpu", 5, [64, 64]),
     pytest.param("paper", 30, [200, 200, 200], marks=pytest.mark.slow),
 ])  # fmt: skip
-def test_the_experiment_builds_every_arm_with_its_settings(scale, seeds, hidden):
+def test_the_experiment_builds_every_arm_with_its_settings(experiment, scale, seeds, hidden):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
@@ -457,11 +469,14 @@ def test_the_experiment_builds_every_arm_with_its_settings(scale, seeds, hidden)
         with initialize_config_dir(version_base=None, config_dir=str(config.CONFIG_DIR)):
             return compose("config", overrides=overrides, **kwargs)
 
-    base = ["experiment=model_families", f"scale={scale}"]
+    arms, cpu_levels = STUDIES[experiment]
+    base = [f"experiment={experiment}", f"scale={scale}"]
     params = OmegaConf.to_container(composed(base, return_hydra_config=True).hydra.sweeper.params,
                                     resolve=True)
-    assert params["+family"].split(",") == list(FAMILY_SETTINGS)
-    for family, (name, settings) in FAMILY_SETTINGS.items():
+    assert params["+family"].split(",") == list(arms)
+    if scale == "cpu":
+        assert params["level"].split(",") == cpu_levels
+    for family, (name, settings) in arms.items():
         for level in params["level"].split(","):
             cfg = config.apply_level(composed([*base, f"+family={family}", f"level={level}"]))
             assert cfg.agent.name == name and list(cfg.agent.hidden) == hidden
