@@ -5,6 +5,7 @@
     python scripts/benchmark.py --agents er --seeds 30 330 --block 0          # one wide vmap
     python scripts/benchmark.py --agents er --set gps=true --set distractors=16   # env settings
     python scripts/benchmark.py --agents mpc simple_model:ensemble_size=5     # a setting
+    python scripts/benchmark.py --agents mpc mpc:planner=cem                  # CEM beside it
     python scripts/benchmark.py --agents er --steps 300 --compare-blocks 5 3  # calls in turn
 
 An agent is a registered name, optionally with settings: `name:key=value:key=value` (values
@@ -52,6 +53,8 @@ VARIANTS = [
     "simple_model:ensemble_size=5",
     "simple_model:model_horizon=5",
     "simple_model:rollout_schedule=[0,4000,1,10]",
+    "mpc:planner=cem",
+    "simple_model:ensemble_size=5:exploration_bonus=10.0",
 ]
 
 
