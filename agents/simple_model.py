@@ -44,6 +44,9 @@ class SimpleModel(NamedTuple):
     bit_sampling: str = "sigmoid"  # or "clipped_logit", the public code's (fidelity group)
     next_obs: str = "sample"  # or "mean": the bit probabilities (an expectation model)
     target_samples: int = 1  # M sampled next observations per TD target
+    # Imagined bits are drawn from sigmoid(logit / T): T > 1 adds noise to the dream so the
+    # policy cannot exploit the model's confident errors (World Models); 1 is the paper's
+    bit_temperature: float = 1.0
 
     def networks(self):
         return SimpleModelParams(
@@ -113,9 +116,11 @@ class SimpleModel(NamedTuple):
     def transition(self, params: SimpleModelParams, key, obs, action):
         """One imagined step: a Bernoulli sample of every next bit, the predicted mean reward
         and the predicted probability of continuing. A bit is on with probability
-        sigmoid(logit); with bit_sampling "clipped_logit", as the public code samples it
-        (bernoulli(key, logit)), with probability clip(logit, 0, 1)."""
+        sigmoid(logit / bit_temperature); with bit_sampling "clipped_logit", as the public
+        code samples it (bernoulli(key, logit)), with probability clip(logit, 0, 1)."""
         reward, continuation, next_obs = self.predict(params, obs, action)
+        if self.bit_temperature != 1.0:
+            next_obs = next_obs / self.bit_temperature
         p = self.bit_probabilities(next_obs)
         if self.next_obs == "mean":
             return p.astype(jnp.float32), reward, jax.nn.sigmoid(continuation)
@@ -155,6 +160,7 @@ def simple_model(
     bit_sampling: str = "sigmoid",
     next_obs: str = "sample",
     target_samples: int = 1,
+    bit_temperature: float = 1.0,
     ensemble_size: int = 1,
     ensemble_sampling: str = "step",
     disagreement_penalty: float = 0.0,
@@ -165,6 +171,12 @@ def simple_model(
     checks.one_of("agent.bit_sampling", bit_sampling, BIT_SAMPLING)
     checks.one_of("agent.next_obs", next_obs, NEXT_OBS)
     checks.positive_int("agent.target_samples", target_samples)
+    checks.positive_number("agent.bit_temperature", bit_temperature)
+    if bit_sampling == "clipped_logit" and bit_temperature != 1:
+        raise ValueError(
+            f"agent.bit_temperature must be 1 when agent.bit_sampling is clipped_logit (the "
+            f"temperature scales a logit under a sigmoid); got {bit_temperature!r}."
+        )
     if next_obs == "mean" and target_samples != 1:
         raise ValueError(
             f"agent.target_samples must be 1 when agent.next_obs is mean (the mean is not "
@@ -173,7 +185,8 @@ def simple_model(
     exploration = ensemble.Exploration(exploration_bonus, exploration_updates)
     ensemble.check(ensemble_size, ensemble_sampling, disagreement_penalty, exploration)
     member = SimpleModel(
-        env.obs_size, env.num_actions, hidden, bit_sampling, next_obs, target_samples
+        env.obs_size, env.num_actions, hidden, bit_sampling, next_obs, target_samples,
+        float(bit_temperature),
     ).learned_model()
     if ensemble_size == 1:
         return member
@@ -196,6 +209,7 @@ def simple_model_agent(
     rollout_starts: str,
     next_obs: str,
     target_samples: int,
+    bit_temperature: float,
     ensemble_size: int,
     ensemble_sampling: str,
     disagreement_penalty: float,
@@ -216,6 +230,7 @@ def simple_model_agent(
         bit_sampling=bit_sampling,
         next_obs=next_obs,
         target_samples=target_samples,
+        bit_temperature=bit_temperature,
         ensemble_size=ensemble_size,
         ensemble_sampling=ensemble_sampling,
         disagreement_penalty=disagreement_penalty,

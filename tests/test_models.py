@@ -176,6 +176,18 @@ def test_simple_model_masks_next_obs_on_terminal_transitions():
     assert model.loss(params, None, flip(0)) != base
 
 
+def test_bit_temperature_divides_the_imagined_logits_and_1_leaves_them_as_they_were():
+    # As an expectation model the step returns the bit probabilities it would sample from.
+    model = SimpleModel(obs_size=4, num_actions=2, hidden=(8,), next_obs="mean")
+    params = model.init(KEY)
+    logits = model.predict(params, BATCH.obs, BATCH.action)[2]
+    cool = model.transition(params, KEY, BATCH.obs, BATCH.action)[0]
+    hot = model._replace(bit_temperature=2.0).transition(params, KEY, BATCH.obs, BATCH.action)[0]
+    np.testing.assert_array_equal(cool, jax.nn.sigmoid(logits))
+    np.testing.assert_allclose(hot, jax.nn.sigmoid(logits / 2.0), rtol=1e-6)
+    assert not np.allclose(hot, cool)
+
+
 @pytest.mark.parametrize("latent", ["gaussian", "categorical"])
 def test_latent_model_loss_by_hand(latent):
     """With all parameters 0: reward mean 0, continuation and every bit probability 1/2, the
