@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import readme_tables as tables  # noqa: E402
 
+import envs  # noqa: E402
 from experiments import results  # noqa: E402
 
 COLOURS = {"er": "#1b9e77", "simple_model": "#d95f02", "deepmdp": "#e7298a",
@@ -51,7 +52,8 @@ def main() -> None:
         ax.set_yticks(range(len(mazes)), [tables.MAZES[m] for m in mazes])
         ax.invert_yaxis()
         ax.set_xlabel("final greedy score (mean, 95% t CI over seeds)")
-        ax.set_title(f"ProcMaze {size} (dotted: uniform random policy)", fontsize=9)
+        ax.set_title(f"{envs.display('procmaze')} {size} (dotted: uniform random policy)",
+                     fontsize=9)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
     results.write_figure(figure, Path(args.out))  # the one atomic figure writer

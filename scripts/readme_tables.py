@@ -129,6 +129,10 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
         "smoothing.parquet", "arm num_pipes quantity active_ends member predicted".split()
     ),
     "deepmdp_check": online_seeds,
+    "implicit": table_of(  # scripts/implicit_models.py (issue 39)
+        "implicit.parquet", "agent coverage member fraction_optimal succeeded "
+        "worst_fraction_optimal scale".split(),
+    ),
 }
 
 
@@ -363,17 +367,17 @@ def fig4_left() -> str:
     table = cells(summary, ["agent", "quantity", "active_ends"], ["predicted"])
     n = int(summary["num_pipes"].iloc[0])
     ends = list(range(n - 4, n + 1))  # the bins where the smoothing shows
-    labels = {
-        ("simple_model", "reward"): "simple model: predicted reward (ends now)",
-        ("gaussian_latent", "reward"): "Gaussian latent: predicted reward",
-        ("simple_model", "all_ends_next"): "simple model: P(all ends next) (ends next)",
-        ("gaussian_latent", "all_ends_next"): "Gaussian latent: P(all ends next)",
+    quantities = {  # the first agent's row says what the ends count
+        "reward": ("predicted reward (ends now)", "predicted reward"),
+        "all_ends_next": ("P(all ends next) (ends next)", "P(all ends next)"),
     }
     rows = []
-    for (agent, quantity), label in labels.items():
-        bins = table[(table["agent"] == agent) & (table["quantity"] == quantity)]
-        bins = bins.set_index("active_ends")
-        rows.append((label, [show(bins.loc[k], "predicted", 3) for k in ends]))
+    for quantity, said in quantities.items():
+        for agent, what in zip(("simple_model", "gaussian_latent"), said):
+            bins = table[(table["agent"] == agent) & (table["quantity"] == quantity)]
+            bins = bins.set_index("active_ends")
+            label = f"{agent_named(agent)}: {what}"
+            rows.append((label, [show(bins.loc[k], "predicted", 3) for k in ends]))
     return markdown("active pipe-ends", [*ends[:-1], f"{n} (truth 1)"], rows)
 
 
@@ -501,14 +505,14 @@ def paradigms_online() -> str:
 
 # Issue 14's arms (configs/design/): label, the agent's paper arm it changes one choice of.
 DYNA_ARMS = {
-    "er": ("ER", None),
+    "er": (agents.display("er"), None),
     "er_prioritized": ("ER, prioritized replay (alpha 0.6)", "er"),
-    "simple": ("simple model", None),
+    "simple": (agents.display("simple_model"), None),
     "simple_replayed": ("simple model, replayed first action", "simple"),
     "simple_mean": ("simple model, mean next observation", "simple"),
     "simple_expected": ("simple model, target over 4 samples", "simple"),
     "simple_prioritized": ("simple model, prioritized starts (alpha 0.6)", "simple"),
-    "perfect": ("perfect model", None),
+    "perfect": (agents.display("perfect_model"), None),
     "perfect_replayed": ("perfect model, replayed first action", "perfect"),
     "simple_1step": ("simple model, 1-step rollouts", None),
     "simple_mean_1step": ("simple model, 1-step, mean next observation", "simple_1step"),
@@ -573,8 +577,8 @@ def dyna_design_offline() -> str:
 
 
 FAMILY_ARMS = {  # configs/family/
-    "er": "ER",
-    "simple_model": "simple model",
+    "er": agents.display("er"),
+    "simple_model": agents.display("simple_model"),
     "ensemble": "ensemble of 5 (trajectory sampling)",
     "mpc": "MPC, random shooting (16 sequences x 3 steps)",
     "slbo": "simple model, 5-step model training",

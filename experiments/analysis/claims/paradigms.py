@@ -23,6 +23,7 @@ from experiments.analysis.claims.rule import (
     beats,
     compare,
     find_row,
+    named,
     record,
     show,
     versus,
@@ -128,6 +129,7 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
     shown, kept, controlled, led = [], [], [], False
     for size in levels:
         at = dict(env="procmaze", complexity=size)
+        level = f"{named('env', 'procmaze')} {size}"
         words = {}
         for m in dict.fromkeys(["plain", maze, *([control] if control else [])]):
             a = find_row(stats, agent=agent, arm=m, **at)
@@ -135,7 +137,7 @@ def lead_vanishes(stats, agent: str, maze: str, control: str | None = None):
             if a is None or er is None:
                 continue
             words[m] = versus(a, er)
-            shown.append(f"ProcMaze {size} {m}: {show(a)} vs {show(er)} ({words[m]})")
+            shown.append(f"{level} {m}: {show(a)} vs {show(er)} ({words[m]})")
         if words.get("plain") == "ahead" and maze in words:
             led = True
             kept.append(words[maze] == "ahead")
