@@ -5,7 +5,7 @@ DQN are generated": the network, loss, optimizer, target copy, policies and the 
 batch live here, once; where the batch comes from is agents/dyna.py's business.
 """
 
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import haiku as hk
 import jax
@@ -36,6 +36,9 @@ class Batch(NamedTuple):
     continuation: jax.Array  # 1 - terminal (real), or a predicted probability (models)
     next_obs: jax.Array  # or (batch, M, ...): M sampled next observations, averaged in the target
     weight: jax.Array  # rollout weight times importance weight; 1 for uniform real transitions
+    # The TD target when the source computes it (lambda-returns over a rollout: agents/dyna.py
+    # Returns); None: the one-step target r + discount c max_a Q_target(next_obs, a)
+    target: Optional[jax.Array] = None
 
 
 def real_batch(transitions) -> Batch:
@@ -109,17 +112,26 @@ class DQN(NamedTuple):
     def loss_and_errors(
         self, params: hk.Params, target_params: hk.Params, batch: Batch
     ) -> tuple[jax.Array, jax.Array]:
-        """Weighted mean squared one-step TD error (no Huber), and each transition's TD error.
-        A `next_obs` with one more axis than `obs` holds M sampled next observations per
-        transition: the target's next value is then their mean (an expected backup)."""
+        """Weighted mean squared TD error (no Huber), and each transition's TD error; the
+        target is one-step unless the batch brings its own (`Batch.target`). A `next_obs` with
+        one more axis than `obs` holds M sampled next observations per transition: the
+        target's next value is then their mean (an expected backup)."""
         q = self.network.apply(params, batch.obs)
         q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
+        target = batch.target
+        if target is None:
+            next_value = self.next_value(target_params, batch)
+            target = batch.reward + self.discount * batch.continuation * next_value
+        td_error = jax.lax.stop_gradient(target) - q_taken
+        return jnp.mean(batch.weight * td_error**2), jax.lax.stop_gradient(td_error)
+
+    def next_value(self, target_params: hk.Params, batch: Batch) -> jax.Array:
+        """max_a Q_target(next_obs, a) of each transition (with M sampled next observations,
+        their mean)."""
         next_value = self.network.apply(target_params, batch.next_obs).max(axis=-1)
         if batch.next_obs.ndim > batch.obs.ndim:
             next_value = next_value.mean(axis=1)
-        target = batch.reward + self.discount * batch.continuation * next_value
-        td_error = jax.lax.stop_gradient(target) - q_taken
-        return jnp.mean(batch.weight * td_error**2), jax.lax.stop_gradient(td_error)
+        return next_value
 
     def loss(self, params: hk.Params, target_params: hk.Params, batch: Batch) -> jax.Array:
         return self.loss_and_errors(params, target_params, batch)[0]

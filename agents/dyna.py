@@ -23,7 +23,7 @@ import numpy as np
 from agents import dqn, models, priority, replay
 from agents.base import Agent
 from agents.models import LearnedModel
-from agents.rollout import rollout
+from agents.rollout import lambda_returns, rollout
 from envs import checks
 
 
@@ -199,6 +199,7 @@ def imagined(
             first_action=modes.search.first_action(starts.items),
             restarts=restarts,
         )
+        batch = modes.returns.targets(q, state.learner, batch, rollout_length)
         starts = modes.length.heads(starts, num_rollouts)
         return state._replace(model=trained), part_from(starts, batch, metrics)
 
@@ -306,6 +307,23 @@ class SearchControl(NamedTuple):
         return starts.action if self.replayed else None
 
 
+class Returns(NamedTuple):
+    """What Q learns toward on the rollouts: one-step targets (the paper), or with `lam` > 0
+    Dreamer's lambda-returns along each rollout (agents.rollout.lambda_returns) from the
+    target network's values."""
+
+    lam: float = 0.0
+
+    def targets(self, q: dqn.DQN, learner: dqn.Learner, batch: dqn.Batch, length: int):
+        if self.lam == 0:
+            return batch  # the learner's one-step target, as the paper's agent has it
+        next_value = q.next_value(learner.target_params, batch)
+        target = lambda_returns(
+            batch.reward, batch.continuation, next_value, q.discount, self.lam, length
+        )
+        return batch._replace(target=target)
+
+
 class Modes(NamedTuple):
     """The choices of `imagined` beyond the paper; each default is the paper's agent."""
 
@@ -313,6 +331,7 @@ class Modes(NamedTuple):
     training: ModelTraining = ModelTraining()
     length: RolloutLength = RolloutLength()
     search: SearchControl = SearchControl()
+    returns: Returns = Returns()
 
 
 def trajectory_mask(runs, in_buffer: jax.Array) -> jax.Array:
@@ -372,6 +391,7 @@ def modes_from(
     separate_starts: bool = False,
     model_horizon: int = 1,
     rollout_schedule: Optional[Sequence[int]] = None,
+    td_lambda: float = 0.0,
 ) -> Modes:
     """The Modes an agent's settings choose, checked (every default is the paper's)."""
     checks.boolean("agent.frozen", frozen)
@@ -380,6 +400,12 @@ def modes_from(
         raise ValueError(f"agent.model_horizon must be 1 for this model (only the simple model "
                          f"trains on multi-step predictions); got {model_horizon}.")
     check_schedule(rollout_schedule, rollout_length)
+    checks.number_in("agent.td_lambda", td_lambda, 0, 1)
+    if rollout_schedule is not None and td_lambda > 0:
+        # a branched row restarts mid-row: its returns would run across unrelated starts
+        raise ValueError(
+            f"agent.td_lambda must be 0 when agent.rollout_schedule is set; got {td_lambda!r}."
+        )
     if rollout_schedule is not None and (search != "policy" or buffer.prioritized):
         raise ValueError(
             "agent.rollout_schedule must be null when agent.search_control is replayed or "
@@ -390,6 +416,7 @@ def modes_from(
         ModelTraining(model_horizon, frozen),
         RolloutLength(None if rollout_schedule is None else tuple(rollout_schedule)),
         search_control(search),
+        Returns(float(td_lambda)),
     )
 
 
@@ -440,6 +467,7 @@ def model_agent(
     separate_starts: bool = False,
     model_horizon: int = 1,
     rollout_schedule: Optional[Sequence[int]] = None,
+    td_lambda: float = 0.0,
     planner: Optional[Callable] = None,
 ) -> Agent:
     """A learned-model agent (the simple and latent models, paper section 4): Q learns only
@@ -461,6 +489,7 @@ def model_agent(
         separate_starts=separate_starts,
         model_horizon=model_horizon,
         rollout_schedule=rollout_schedule,
+        td_lambda=td_lambda,
     )
     rollouts = imagined(
         env,

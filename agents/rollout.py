@@ -73,3 +73,31 @@ def rollout(
         inputs = (*inputs, *restarts)
     _, batches = jax.lax.scan(step, (start, start_features, weight), inputs)
     return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), batches)
+
+
+def lambda_returns(
+    reward: jax.Array,
+    continuation: jax.Array,
+    next_value: jax.Array,
+    discount: float,
+    lam: float,
+    length: int,
+) -> jax.Array:
+    """TD(lambda) targets along rollouts (Dreamer's lambda-returns in imagination), for
+    `rollout`'s step-major transitions of `length` steps:
+
+        G_t = r_t + discount c_t ((1 - lam) v_{t+1} + lam G_{t+1}),   G_{H-1} = r + discount c v_H
+
+    with v_{t+1} = `next_value` of step t (max_a Q_target of its next state). lam = 0 is the
+    one-step target; lam = 1 the rollout's discounted return bootstrapped at its end. The max
+    makes it Peng's Q(lambda): traces are not cut at exploratory actions."""
+    shape = (length, -1)
+    r, c, v = (x.reshape(shape) for x in (reward, continuation, next_value))
+
+    def back(later, step):
+        r, c, v = step
+        target = r + discount * c * ((1 - lam) * v + lam * later)
+        return target, target
+
+    _, targets = jax.lax.scan(back, v[-1], (r, c, v), reverse=True)
+    return targets.reshape(-1)
