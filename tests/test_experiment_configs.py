@@ -205,3 +205,32 @@ def test_config_validation_does_not_import_the_programs_it_configures():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert loaded.stdout.strip() == "[]", loaded.stderr
+
+
+DREAM_ARMS = {  # experiment=dream: arm -> (agent, bit temperature of its imagined bits)
+    "er": ("er", None),
+    "simple_model": ("simple_model", 1.0),
+    "simple_hot2": ("simple_model", 2.0),
+    "simple_hot4": ("simple_model", 4.0),
+    "perfect_model": ("perfect_model", None),
+}
+
+
+@pytest.mark.parametrize("scale, random_data, seeds, steps, levels", [
+    ("cpu", 1000, 5, 4000, ["procmaze-2", "panflute-4"]),
+    ("paper", 100_000, 30, 1_000_000, ["procmaze-4", "panflute-5"]),
+])  # fmt: skip
+def test_every_dream_arm_keeps_the_same_random_data_and_learns_from_then_on(
+    scale, random_data, seeds, steps, levels
+):
+    base = ["experiment=dream", f"scale={scale}"]
+    params = sweep_params(compose_config(base, hydra_config=True))
+    assert params == {"+family": list(DREAM_ARMS), "level": levels}
+    for arm, (agent, temperature) in DREAM_ARMS.items():
+        cfg = apply_level(compose_config([*base, f"+family={arm}", f"level={levels[0]}"]))
+        regime = build(cfg).regime
+        assert cfg.arm == arm and cfg.agent.name == agent and list(cfg.save_at) == []
+        assert cfg.agent.get("bit_temperature") == temperature
+        # Q begins once the random data is in: it never learns from a model of part of it.
+        assert regime.random_data == regime.learning_starts == random_data
+        assert regime.total_steps == steps and cfg.scale.num_seeds == seeds
