@@ -9,6 +9,7 @@ the tree that summarizes the runs: summarize where the runs were made, before ch
 
 import datetime
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -95,9 +96,10 @@ def sweep_command(run_names: list[str]) -> str:
 
 
 def _split(name: str) -> list[str]:
-    """A Hydra override_dirname split at the commas between overrides (not inside [..])."""
+    """A Hydra override_dirname split at the commas between overrides (not inside [..]),
+    without the run's fingerprint that ends a sweep member's folder name (`-1a2b3c4d`)."""
     parts, depth, current = [], 0, ""
-    for char in Path(name).name:
+    for char in re.sub(r"-[0-9a-f]{8}$", "", Path(name).name):
         depth += {"[": 1, "]": -1}.get(char, 0)
         if char == "," and not depth:
             parts.append(current)

@@ -184,8 +184,10 @@ def test_summarize_writes_the_provenance_of_its_runs(tmp_path, monkeypatch):
 
 def test_the_command_of_runs_named_by_their_overrides():
     names = ["agent=er,level=procmaze-2", "agent=simple_model,level=procmaze-2",
-             "agent.hidden=[64,64],agent=er,level=procmaze-4", "fig1-cpu"]  # fmt: skip
+             "agent.hidden=[64,64],agent=er,level=procmaze-4", "fig1-cpu",
+             "+family=er,level=panflute-4-86c51145"]  # a sweep member ends in its fingerprint
     assert provenance.sweep_command(names) == (
         "mbgen -m agent=er,simple_model level=procmaze-2; "
-        "mbgen agent.hidden=[64,64] agent=er level=procmaze-4; runs fig1-cpu"
+        "mbgen agent.hidden=[64,64] agent=er level=procmaze-4; "
+        "mbgen +family=er level=panflute-4; runs fig1-cpu"
     )
