@@ -209,3 +209,25 @@ def test_agent_configs_build(name):
     assert cfg.name == name and agents.display(name)
     agent = config.make_agent(cfg, envs.make("procmaze", grid_size=3))
     assert agent.model.features_size == cfg.latent_size
+
+
+# ----------------------------------------------------------------------------- offline runs
+
+
+def test_offline_runs_chain_dataset_transitions_and_stop_at_ends():
+    """Figure 1's dataset holds (cell, action) pairs: the implicit model's k-step runs chain
+    them. Step 0 is replay.sample's draw with the same key; where a step is valid it starts
+    where the step before ended; after a terminal nothing is valid; and most runs of the
+    Path-to-Goal data go on past step 0 (a defect that never chains would leave 0)."""
+    from agents import replay
+    from experiments.offline import dataset, training
+
+    data = dataset.as_replay(dataset.training_set("path_to_goal"))
+    key = jax.random.key(3)
+    runs, valid = training.dataset_runs(data, key, 64, 5)
+    runs, valid = jax.tree.map(np.asarray, runs), np.asarray(valid)
+    np.testing.assert_array_equal(runs.obs[:, 0], replay.sample(data, key, 64).obs)
+    chained = np.all(runs.next_obs[:, :-1] == runs.obs[:, 1:], axis=-1)
+    assert chained[valid[:, 1:] > 0].all()
+    assert (valid[:, 1:][runs.terminal[:, :-1]] == 0).all()
+    assert (np.diff(valid, axis=1) <= 0).all() and valid[:, 1].mean() > 0.5

@@ -12,7 +12,9 @@ model for a given seed: it is trained once and shared (common random numbers; an
 trained its own with the same key would get bit-identical parameters). Beyond the paper
 (issue 13), the `deepmdp_*` agents learn Q on the latent rollouts of a DeepMDP
 (agents/deepmdp.py) trained in its own phase on the same dataset and seeds: their Q-network
-reads the encoding of an observation, so their evaluation cells are encoded too.
+reads the encoding of an observation, so their evaluation cells are encoded too. The
+`implicit_*` agents (issue 39) do the same with an implicit, value-equivalent model
+(agents/implicit.py), unrolled 5 steps along chained dataset transitions (`dataset_runs`).
 """
 
 import time
@@ -25,6 +27,7 @@ import numpy as np
 import agents
 from agents import dqn, models, replay
 from agents.deepmdp import DeepMDP
+from agents.implicit import ImplicitModel
 from agents.rollout import rollout
 from agents.simple_model import SimpleModel
 from envs import gridworld as gw
@@ -101,6 +104,13 @@ AGENTS = {
     "deepmdp_10step": OfflineAgent(
         from_rollouts(10, encodes=True), model="deepmdp_model", encodes=True
     ),
+    # Beyond the paper (issue 39): rollouts of an implicit, value-equivalent model.
+    "implicit_1step": OfflineAgent(
+        from_rollouts(1, encodes=True), model="implicit_model", encodes=True
+    ),
+    "implicit_10step": OfflineAgent(
+        from_rollouts(10, encodes=True), model="implicit_model", encodes=True
+    ),
 }
 # Agents whose model is a network encoder (offline.learner=network only).
 LATENT_AGENTS = tuple(name for name, agent in AGENTS.items() if agent.encodes)
@@ -126,25 +136,68 @@ def deepmdp(settings: OfflineSettings, obs_size: int) -> DeepMDP:
     )  # fmt: skip
 
 
+def implicit(settings: OfflineSettings, obs_size: int) -> ImplicitModel:
+    """The implicit model of the online agent's defaults (configs/agent/implicit_model.yaml),
+    with the run's hidden widths and the offline Q's discount; it trains on `dataset_runs`
+    of the agent's model_horizon (5)."""
+    latent_size = agents.defaults("implicit_model")["latent_size"]
+    return ImplicitModel(obs_size, gw.NUM_ACTIONS, tuple(settings.hidden), latent_size,
+                         dqn.DISCOUNT)
+
+
+def model_horizon(phase: str) -> int:
+    """k of a model phase: the implicit agent's model_horizon; 1 for the other models."""
+    return agents.defaults("implicit_model")["model_horizon"] if phase == "implicit_model" else 1
+
+
+def dataset_runs(data: replay.Replay, key, batch_size: int, length: int):
+    """(runs, valid) of `length` chained dataset transitions, axes (batch, length), for a
+    model trained on k-step unrolls (the implicit model). The dataset holds (cell, action)
+    pairs, not trajectories: a run starts at the transition `replay.sample` draws with the
+    same key, and each next step is drawn uniformly among the dataset's transitions from the
+    observation the last one reached (runs of a policy uniform over the actions the data
+    covers there). A run stops (valid 0 from there on) after a terminal or where the data
+    has no transition from the observation reached."""
+    items = data.items
+    real = jnp.arange(len(items.action)) < data.size
+    follows = jnp.all(items.next_obs[:, None] == items.obs[None], axis=-1) & real  # (from, to)
+    keys = jax.random.split(key, length)
+    rows, goes_on = [replay.sample_indices(data, key, batch_size)], [jnp.ones(batch_size, bool)]
+    for t in range(1, length):
+        options = follows[rows[-1]]
+        goes_on.append(options.any(axis=-1) & ~items.terminal[rows[-1]])
+        rows.append(jax.random.categorical(keys[t], jnp.where(options, 0.0, -1e9)))
+    valid = jnp.cumprod(jnp.stack(goes_on, axis=1), axis=1).astype(jnp.float32)
+    return jax.tree.map(lambda x: x[jnp.stack(rows, axis=1)], items), valid
+
+
 def variant(settings: OfflineSettings) -> gw.Variant:
     """The observation variant of a run (offline.gps, offline.distractors; none by default)."""
     return gw.Variant(settings.gps, settings.distractors, settings.distractor_kind)
 
 
-def model_phase(settings: OfflineSettings, model, predictions: bool = True) -> Callable:
+def model_phase(
+    settings: OfflineSettings, model, predictions: bool = True, horizon: int = 1
+) -> Callable:
     """`chunk(trained, key, t0, data, _) -> (trained, metrics)`: model steps t0 ..
-    t0+chunk-1 on the dataset (the loss and step of agents/models.py), then, if
-    `predictions`, the model's predictions on every evaluation-layout transition (a DeepMDP
-    predicts no next cell: its phase reports its loss only)."""
+    t0+chunk-1 on the dataset (the loss and step of agents/models.py; with `horizon` k > 1,
+    the model's sequence_loss on `dataset_runs` of k), then, if `predictions`, the model's
+    predictions on every evaluation-layout transition (a DeepMDP or implicit model predicts
+    no next cell: its phase reports its loss only)."""
     evaluation = jax.tree.map(jnp.asarray, dataset.evaluation_transitions(variant(settings)))
     after_step = getattr(model, "after_step", None)
+    loss = model.loss if horizon == 1 else model.sequence_loss
+
+    def sample(data, key):
+        if horizon == 1:
+            return replay.sample(data, key, settings.model_batch_size)
+        return dataset_runs(data, key, settings.model_batch_size, horizon)
 
     def chunk(trained, key, t0, data, unused):
         def step(trained, t):
             sample_key, loss_key = jax.random.split(jax.random.fold_in(key, t))
-            batch = replay.sample(data, sample_key, settings.model_batch_size)
             return models.train_step(
-                trained, model.loss, settings.model_step_size, loss_key, batch,
+                trained, loss, settings.model_step_size, loss_key, sample(data, sample_key),
                 after_step=after_step,
             )  # fmt: skip
 
@@ -226,7 +279,8 @@ def run(
         raise ValueError("a latent model's agents need offline.learner=network.")
     # The models by phase name: the simple model (of the run's function class) and the DeepMDP.
     model_of = {"model": learners.model(settings.learner, obs_size, gw.NUM_ACTIONS, hidden),
-                "deepmdp_model": deepmdp(settings, obs_size)}  # fmt: skip
+                "deepmdp_model": deepmdp(settings, obs_size),
+                "implicit_model": implicit(settings, obs_size)}  # fmt: skip
     q = dqn.DQN(learners.q_network(settings.learner, gw.NUM_ACTIONS, hidden))
     # Seed i: every model from fold_in(key_i, 0); the Q-network (the same initial network for
     # every agent that reads observations) and its updates from fold_in(key_i, 1).
@@ -248,7 +302,9 @@ def run(
     needed = [phase for phase in model_of if any(AGENTS[n].model == phase for n in agents)]
     chunks, inits = {}, {}
     for phase in needed:
-        chunks[phase] = model_phase(settings, model_of[phase], predictions=phase == "model")
+        chunks[phase] = model_phase(
+            settings, model_of[phase], phase == "model", model_horizon(phase)
+        )
         inits[phase] = init_model(phase)
     for name in agents:
         agent = AGENTS[name]
