@@ -93,6 +93,10 @@ def table_of(name: str, columns: list[str]):
     return read
 
 
+FAMILY_SEEDS = (  # scripts/model_families.py's families.parquet: a row per run and seed
+    "arm env complexity member final_score whole_run_score random_policy_score scale".split()
+)
+
 SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "quickstart": online_seeds,
     "fig3": online_seeds,
@@ -118,16 +122,16 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
         "paradigms.parquet",
         "case agent coverage member fraction_optimal succeeded max_abs_q_gap q_steps scale".split(),
     ),
-    "model_families": table_of(  # scripts/model_families.py
-        "families.parquet",
-        "arm env complexity member final_score whole_run_score random_policy_score scale".split(),
-    ),
+    "model_families": table_of("families.parquet", FAMILY_SEEDS),  # scripts/model_families.py
     "model_families_accuracy": table_of(
         "accuracy.parquet", "arm level member step accuracy".split()
     ),
     "model_families_smoothing": table_of(
         "smoothing.parquet", "arm num_pipes quantity active_ends member predicted".split()
     ),
+    # issue 39: CEM against random shooting, and exploration by disagreement (the same script)
+    "planners": table_of("families.parquet", FAMILY_SEEDS),
+    "plan2explore": table_of("families.parquet", FAMILY_SEEDS),
     "deepmdp_check": online_seeds,
     "implicit": table_of(  # scripts/implicit_models.py (issue 39)
         "implicit.parquet", "agent coverage member fraction_optimal succeeded "
@@ -583,6 +587,8 @@ FAMILY_ARMS = {  # configs/family/
     "mpc": "MPC, random shooting (16 sequences x 3 steps)",
     "slbo": "simple model, 5-step model training",
     "mbpo": "simple model, branched rollouts 1 -> 10 steps",
+    "cem": "MPC, CEM (2 rounds of 8 sequences x 3 steps)",
+    "plan2explore": "ensemble of 5, disagreement bonus 10 -> 0 over 2,500 updates",
 }
 
 

@@ -1,6 +1,7 @@
-"""Beyond the paper: the model-based families (issue 15, configs/experiment/model_families.yaml),
-judged on the tables scripts/model_families.py writes, one row per run and seed with the
-run's `arm`."""
+"""Beyond the paper: the model-based families (issue 15, configs/experiment/model_families.yaml;
+issue 39's CEM planning and Plan2Explore-style exploration, configs/experiment/planners.yaml
+and plan2explore.yaml), judged on the tables scripts/model_families.py writes, one row per
+run and seed with the run's `arm`."""
 
 from functools import partial
 
@@ -11,6 +12,8 @@ from experiments.analysis.claims.rule import ANY, NOT_RUN, Claim, Table, compare
 FAMILIES = Table("model_families", "families.parquet")
 FAMILY_ACCURACY = Table("model_families", "accuracy.parquet")
 FAMILY_SMOOTHING = Table("model_families", "smoothing.parquet")
+PLANNERS = Table("planners", "families.parquet")  # configs/experiment/planners.yaml
+EXPLORATION = Table("plan2explore", "families.parquet")  # configs/experiment/plan2explore.yaml
 ARMS = dict(side="arm", value="final_score")  # families.parquet: seeds of each arm
 
 
@@ -78,6 +81,21 @@ CLAIMS = (
         FAMILIES,
         partial(compare, winner="mbpo", loser="simple_model", over=ANY, **ARMS),
     ),
+    Claim(
+        "Beyond the paper: planning by the cross-entropy method (PlaNet's CEM) beats random "
+        "shooting on the same budget of model steps per decision at some level",
+        "seeds (PlaNet)",
+        PLANNERS,
+        partial(compare, winner="cem", loser="mpc", over=ANY, **ARMS),
+    ),
+    Claim(
+        "Beyond the paper: an ensemble exploring by its disagreement over next observations "
+        "(Plan2Explore-style bonus, decaying to the task reward) beats the same ensemble "
+        "without it at some level where ER and the simple model do not find the reward",
+        "seeds (Plan2Explore)",
+        EXPLORATION,
+        partial(compare, winner="plan2explore", loser="ensemble", over=ANY, **ARMS),
+    ),
 )
 
 RECORDS = {
@@ -87,4 +105,7 @@ RECORDS = {
                             "studies/model-families.md"),
     FAMILY_SMOOTHING: record("model_families_smoothing", "-m experiment=model_families",
                              "studies/model-families.md"),
+    PLANNERS: record("planners", "-m experiment=planners", "studies/model-families.md"),
+    EXPLORATION: record("plan2explore", "-m experiment=plan2explore",
+                        "studies/model-families.md"),
 }  # fmt: skip
