@@ -133,6 +133,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     "planners": table_of("families.parquet", FAMILY_SEEDS),
     "plan2explore": table_of("families.parquet", FAMILY_SEEDS),
     "deepmdp_check": online_seeds,
+    "dream": online_seeds,  # learning in a dream (issue 39): the `arm` of each run
     "implicit": table_of(  # scripts/implicit_models.py (issue 39)
         "implicit.parquet", "agent coverage member fraction_optimal succeeded "
         "worst_fraction_optimal scale".split(),

@@ -314,7 +314,7 @@ def test_the_report_states_the_rule_and_a_row_per_claim(tmp_path, monkeypatch, c
     empty, out = tmp_path / "results", tmp_path / "claims.md"
     empty.mkdir()
     assert report_main(monkeypatch, "--runs", str(empty), "--out", str(out)) == 0
-    assert out.read_text().count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 46
+    assert out.read_text().count(f"| {NOT_RUN} |") == len(claims.CLAIMS) == 51
     for bad in (["--runs", str(tmp_path / "none"), "--out", str(out)],  # no such tree
                 ["--runs", str(empty)],  # local runs never go over the committed report
                 ["--records", str(tmp_path / "none")]):  # fmt: skip
@@ -660,6 +660,13 @@ CASES = {  # the start of a claim's text: (passing table, failing table)
     "Expected backups with 1-step": lambda: arm_cases("simple_expected_1step", "simple_1step"),
     "Prioritized replay": lambda: arm_cases("er_prioritized", "er"),
     "Prioritized sweeping": lambda: arm_cases("simple_prioritized", "simple"),
+    "Learning in a dream: Q trained": lambda: arm_cases("simple_model", "er"),
+    "Learning in a dream: the perfect model": lambda: arm_cases("perfect_model", "simple_model"),
+    "Learning in a dream with a perfect model": lambda: arm_cases("perfect_model", "er"),
+    "Learning in a dream: a higher bit temperature (2 or 4) helps":
+        lambda: arm_cases("simple_hot2", "simple_model"),  # one of the hotter arms suffices
+    "Learning in a dream: a higher bit temperature hurts":
+        lambda: arm_cases("simple_model", "simple_hot2"),
 }
 
 
@@ -695,7 +702,7 @@ def test_claims_read_their_experiments_tables():
         "fig1", "fig3", "ablation_rollout", "ablation_spontaneous", "appendix_c",
         "fig4_smoothing", "fig4_frozen", "paradigms", "deepmdp_check", "dyna_design",
         "dyna_design_offline", "dyna_expectation", "model_families", "paradigms_online",
-        "fidelity",
+        "fidelity", "dream",
     }  # fmt: skip
     assert claims.Runs("ablation_rollout", extra=("agent.rollout_length",)) in reads
 
@@ -715,7 +722,7 @@ OVER_WORDS = {EVERY: "at every", HARDEST: "at the most complex level", ANY: "at 
 def test_each_comparison_claim_states_its_over_in_its_text():
     over = {c.text: c.judge.keywords["over"] for c in claims.CLAIMS
             if isinstance(c.judge, functools.partial) and "over" in c.judge.keywords}  # fmt: skip
-    assert len(over) == 24 and set(over.values()) == set(claims.OVER)
+    assert len(over) == 29 and set(over.values()) == set(claims.OVER)
     assert [text for text, o in over.items() if OVER_WORDS[o] not in text] == []
 
 

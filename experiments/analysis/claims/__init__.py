@@ -11,7 +11,15 @@ module per study: paradigms.py, dyna_design.py, families.py, deepmdp.py, fidelit
 study adds a module with its CLAIMS and the RECORDS they read, and joins TOPICS below.
 """
 
-from experiments.analysis.claims import deepmdp, dyna_design, families, fidelity, paper, paradigms
+from experiments.analysis.claims import (
+    deepmdp,
+    dream,
+    dyna_design,
+    families,
+    fidelity,
+    paper,
+    paradigms,
+)
 from experiments.analysis.claims.rule import (
     ANY,
     EVERY,
@@ -41,7 +49,7 @@ from experiments.analysis.claims.rule import (
     versus,
 )
 
-TOPICS = (paper, paradigms, dyna_design, families, deepmdp, fidelity)  # the report's order
+TOPICS = (paper, paradigms, dyna_design, families, deepmdp, fidelity, dream)  # the report's order
 CLAIMS = tuple(claim for topic in TOPICS for claim in topic.CLAIMS)
 RECORDS = {reads: record for topic in TOPICS for reads, record in topic.RECORDS.items()}
 
