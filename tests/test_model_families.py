@@ -437,7 +437,7 @@ def test_bad_setting_through_the_cli_exits_2_and_writes_nothing(tmp_path, mbgen_
 FAMILY_SETTINGS = {  # arm: (agent, settings it must carry)
     "er": ("er", {}),
     "simple_model": ("simple_model", {"ensemble_size": 1, "model_horizon": 1,
-                                      "rollout_schedule": None}),
+                                      "rollout_schedule": None, "td_lambda": 0.0}),
     "ensemble": ("simple_model", {"ensemble_size": 5, "ensemble_sampling": "step"}),
     "mpc": ("mpc", {"planner": "random_shooting", "num_sequences": 16, "horizon": 3}),
     "slbo": ("simple_model", {"model_horizon": 5}),
@@ -453,6 +453,11 @@ STUDIES = {  # experiment: (its arms and settings, its levels at cpu scale)
     "plan2explore": ({"ensemble": FAMILY_SETTINGS["ensemble"],
                       "plan2explore": ("simple_model", EXPLORING)},
                      ["procmaze-3", "buttongrid-2"]),
+    "lambda_returns": ({"simple_model": FAMILY_SETTINGS["simple_model"],
+                        "simple_lambda": ("simple_model", {"td_lambda": 0.8}),
+                        "categorical_latent": ("categorical_latent", {"td_lambda": 0.0}),
+                        "categorical_lambda": ("categorical_latent", {"td_lambda": 0.8})},
+                       ["procmaze-2"]),
 }
 
 
