@@ -132,6 +132,7 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
     # issue 39: CEM against random shooting, and exploration by disagreement (the same script)
     "planners": table_of("families.parquet", FAMILY_SEEDS),
     "plan2explore": table_of("families.parquet", FAMILY_SEEDS),
+    "lambda_returns": table_of("families.parquet", FAMILY_SEEDS),  # TD(lambda) in imagination
     "deepmdp_check": online_seeds,
     "dream": online_seeds,  # learning in a dream (issue 39): the `arm` of each run
     "implicit": table_of(  # scripts/implicit_models.py (issue 39)
@@ -590,6 +591,9 @@ FAMILY_ARMS = {  # configs/family/
     "mbpo": "simple model, branched rollouts 1 -> 10 steps",
     "cem": "MPC, CEM (2 rounds of 8 sequences x 3 steps)",
     "plan2explore": "ensemble of 5, disagreement bonus 10 -> 0 over 2,500 updates",
+    "simple_lambda": "simple model, lambda-returns (lambda 0.8)",
+    "categorical_latent": agents.display("categorical_latent"),
+    "categorical_lambda": "categorical latent, lambda-returns (lambda 0.8)",
 }
 
 

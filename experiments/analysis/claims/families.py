@@ -14,6 +14,7 @@ FAMILY_ACCURACY = Table("model_families", "accuracy.parquet")
 FAMILY_SMOOTHING = Table("model_families", "smoothing.parquet")
 PLANNERS = Table("planners", "families.parquet")  # configs/experiment/planners.yaml
 EXPLORATION = Table("plan2explore", "families.parquet")  # configs/experiment/plan2explore.yaml
+LAMBDA = Table("lambda_returns", "families.parquet")  # configs/experiment/lambda_returns.yaml
 ARMS = dict(side="arm", value="final_score")  # families.parquet: seeds of each arm
 
 
@@ -96,6 +97,23 @@ CLAIMS = (
         EXPLORATION,
         partial(compare, winner="plan2explore", loser="ensemble", over=ANY, **ARMS),
     ),
+    Claim(
+        "Beyond the paper: Q learning toward lambda-returns along the imagined rollouts "
+        "(Dreamer's TD(lambda), lambda 0.8) beats one-step targets for the simple model at "
+        "some level",
+        "seeds (Dreamer)",
+        LAMBDA,
+        partial(compare, winner="simple_lambda", loser="simple_model", over=ANY, **ARMS),
+    ),
+    Claim(
+        "Beyond the paper: Q learning toward lambda-returns along the imagined rollouts "
+        "(Dreamer's TD(lambda), lambda 0.8) beats one-step targets for the categorical latent "
+        "at some level",
+        "seeds (Dreamer)",
+        LAMBDA,
+        partial(compare, winner="categorical_lambda", loser="categorical_latent", over=ANY,
+                **ARMS),
+    ),
 )
 
 RECORDS = {
@@ -108,4 +126,5 @@ RECORDS = {
     PLANNERS: record("planners", "-m experiment=planners", "studies/model-families.md"),
     EXPLORATION: record("plan2explore", "-m experiment=plan2explore",
                         "studies/model-families.md"),
+    LAMBDA: record("lambda_returns", "-m experiment=lambda_returns", "studies/lambda-returns.md"),
 }  # fmt: skip
