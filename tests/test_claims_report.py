@@ -22,7 +22,7 @@ RECORDS = Path("results/summaries")
 PAGES = {f"figures/{p}.md" for p in ("figure1", "figure3", "figure4-left", "figure4-right",
                                      "appendix-c", "appendix-i")} | {
     f"studies/{p}.md" for p in ("paradigms", "dyna-design", "model-families", "deepmdp",
-                                "fidelity", "dream")}  # fmt: skip
+                                "fidelity", "dream", "lambda-returns")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_the_scale_of_a_record_in_words():
 
 def test_every_committed_record_says_where_it_came_from():
     csvs = sorted(RECORDS.glob("*.csv"))
-    assert len(csvs) == 22
+    assert len(csvs) == 23
     for csv in csvs:
         assert not pd.read_csv(csv, comment="#").empty
         meta = provenance.read(csv)
@@ -133,8 +133,9 @@ def test_the_records_that_share_procmaze_2_seeds_say_so_and_do():
     names = {"paradigms_online", "model_families", "fidelity"}
     for name in names:
         shared = provenance.read(RECORDS / f"{name}.csv")["shares_runs_with"]
-        # planners (issue 39) ran model_families' mpc arm again: the same seeds
-        assert set(shared) - {"planners"} == names - {name}, name
+        # planners and lambda_returns (issue 39) ran model_families' mpc and simple_model
+        # arms again: the same seeds
+        assert set(shared) - {"planners", "lambda_returns"} == names - {name}, name
     for csv in RECORDS.glob("*.csv"):  # every sidecar as the records give it
         assert provenance.read(csv).get("shares_runs_with", []) == provenance.shared_runs(csv)
 

@@ -89,3 +89,17 @@ def test_the_six_family_claims_read_the_model_families_results():
     trees = [s.tree for s in sources]
     assert trees.count("model_families") == 6
     assert {"planners", "plan2explore"} <= set(trees)  # issue 39's, one claim each
+
+
+def test_lambda_claims_judge_each_lambda_arm_against_its_own_one_step_control():
+    lambdas = [c for c in claims.CLAIMS if c.reads.tree == "lambda_returns"]
+    pairs = [("simple_lambda", "simple_model"), ("categorical_lambda", "categorical_latent")]
+    assert len(lambdas) == len(pairs)
+    for claim, (lam, one_step) in zip(lambdas, pairs):
+        ahead = families((("procmaze", 2), lam, HIGH), (("procmaze", 2), one_step, LOW))
+        assert claim.verdict(ahead).verdict == PASS, claim.text
+        behind = families((("procmaze", 2), lam, LOW), (("procmaze", 2), one_step, HIGH))
+        assert claim.verdict(behind).verdict == FAIL, claim.text
+        crossed = families((("procmaze", 2), "simple_lambda", HIGH),
+                           (("procmaze", 2), "categorical_latent", LOW))  # no claim's pair
+        assert claim.verdict(crossed).verdict == NOT_RUN, claim.text
