@@ -397,8 +397,8 @@ def modes_from(
     checks.boolean("agent.frozen", frozen)
     checks.positive_int("agent.model_horizon", model_horizon)
     if model_horizon > 1 and model.sequence_loss is None:
-        raise ValueError(f"agent.model_horizon must be 1 for this model (only the simple model "
-                         f"trains on multi-step predictions); got {model_horizon}.")
+        raise ValueError(f"agent.model_horizon must be 1 for this model (it has no multi-step "
+                         f"loss; the simple and implicit models do); got {model_horizon}.")
     check_schedule(rollout_schedule, rollout_length)
     checks.number_in("agent.td_lambda", td_lambda, 0, 1)
     if rollout_schedule is not None and td_lambda > 0:

@@ -40,7 +40,7 @@ from agents.base import Agent
 from agents.simple_model import simple_model_agent
 from envs import checks
 
-PLANNERS = ("random_shooting", "cem")  # mctx's tree search is not built here
+PLANNERS = ("random_shooting", "cem")  # tree search through mctx: agents/search.py (muzero)
 FLOOR = 0.2  # CEM's refit: (1 - FLOOR) x the elites' frequencies + FLOOR x uniform
 
 
