@@ -220,6 +220,25 @@ def write_figure(figure, path: Path) -> None:
     atomic_write(path, lambda tmp: figure.savefig(tmp, format=path.suffix[1:], dpi=100))
 
 
+def write_seed_study(seeds, tree: Path, table: str, study: str, groups: list, draw, output=None):
+    """An offline study's per-seed table (tree/table) and its figure, `draw(seeds, title)`,
+    at `output` (default results/figures/<study>_<scale>.png); the title names the scale and
+    the fewest seeds of any `groups` cell. Returns the figure, for the caller to close."""
+    tree = Path(tree)
+    if seeds.empty:
+        from experiments.cli import fail  # the scripts' one sentence and exit 2
+
+        fail(f"no finished runs under {tree}")
+    write_table(seeds, tree / table)
+    scale = seeds["scale"].iloc[0]
+    n = int(seeds.groupby(groups)["member"].nunique().min())
+    figure = draw(seeds, f"experiment={study}, {scale} scale, {n} seeds")
+    output = output or Path("results/figures") / f"{study}_{scale}.png"
+    write_figure(figure, output)
+    print(f"wrote {tree / table} ({len(seeds)} rows) and {output}")
+    return figure
+
+
 def is_finished(run_dir: Path) -> bool:
     return (Path(run_dir) / SUMMARY).exists()
 

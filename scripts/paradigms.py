@@ -107,17 +107,9 @@ def main() -> None:
         "-o", "--output", type=Path, help="PNG (default: results/figures/paradigms_<scale>.png)"
     )
     args = parser.parse_args()
-    seeds = table(args.tree)
-    if seeds.empty:
-        raise SystemExit(f"error: no finished runs under {args.tree}")
-    results.write_table(seeds, args.tree / TABLE)
-    scale = seeds["scale"].iloc[0]
-    n = int(seeds.groupby(["case", "agent", "coverage"])["member"].nunique().min())
-    fig = figure(seeds, f"experiment=paradigms, {scale} scale, {n} seeds")
-    output = args.output or Path("results/figures") / f"paradigms_{scale}.png"
-    results.write_figure(fig, output)
+    fig = results.write_seed_study(table(args.tree), args.tree, TABLE, "paradigms",
+                                   ["case", "agent", "coverage"], figure, args.output)
     plt.close(fig)
-    print(f"wrote {args.tree / TABLE} ({len(seeds)} rows) and {output}")
 
 
 if __name__ == "__main__":
