@@ -86,7 +86,7 @@ def make_train(env, agent: Agent, regime: Regime, speed: Speed = Speed()):
         if regime.random_data is None:
             agent_state = agent.observe(runner.agent, transition)
         else:
-            agent_state = jax.lax.cond(
+            agent_state = branch(  # as the learning switch: speed.branches decides how
                 collecting, agent.observe, lambda state, _: state, runner.agent, transition
             )
         t = t + 1
