@@ -66,9 +66,11 @@ def check_command(arguments: list[str], check_job=None) -> list[str]:
     job)` adds the caller's checks. Returns the arguments for Hydra: an env setting that the
     composed env group lacks is added (`++env.gps=true`), so that it reaches the env of
     `level=` (apply_level), which checks it."""
-    check_group_choices(arguments)
-    sweep = bool({"-m", "--multirun"} & set(arguments))
-    overrides = [a for a in arguments if not a.startswith("-")]
+    flags, overrides = split_flags(arguments)
+    if {flag.partition("=")[0] for flag in flags} & INSPECTING:
+        return arguments  # Hydra prints the config or its help and runs nothing
+    check_group_choices(overrides)
+    sweep = bool({"-m", "--multirun"} & set(flags))
     with initialize_config_dir(version_base=None, config_dir=str(CONFIG_DIR)):
         added = composable(overrides)
         overrides = [added.get(o, o) for o in overrides]
@@ -78,6 +80,27 @@ def check_command(arguments: list[str], check_job=None) -> list[str]:
             check_run(member, check_job)
     check_writable(Path(cfg.hydra.sweep.dir if sweep else cfg.hydra.run.dir))
     return [added.get(a, a) for a in arguments]
+
+
+# Hydra's flags that print and run nothing, and those that take the next argument as value.
+INSPECTING = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--version",
+              "--shell-completion", "-sc", "--resolve"}  # fmt: skip
+TAKES_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name",
+               "-cn", "--config-dir", "-cd", "--experimental-rerun"}  # fmt: skip
+
+
+def split_flags(arguments: list[str]) -> tuple[list[str], list[str]]:
+    """Hydra's flags (with the values they take: `--cfg job`) and the overrides."""
+    flags, overrides, arguments = [], [], list(arguments)
+    while arguments:
+        argument = arguments.pop(0)
+        if not argument.startswith("-"):
+            overrides.append(argument)
+            continue
+        flags.append(argument)
+        if argument in TAKES_VALUE and arguments and not arguments[0].startswith("-"):
+            flags.append(arguments.pop(0))
+    return flags, overrides
 
 
 def check_group_choices(arguments: list[str]) -> None:

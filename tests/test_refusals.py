@@ -80,6 +80,20 @@ def test_a_refusal_is_one_sentence_exit_2_and_leaves_nothing(tmp_path, mbgen_her
     assert_refused(mbgen_here([*args, f"results_root={root}"], tmp_path), tmp_path, message)
 
 
+def test_hydra_flags_with_values_are_not_read_as_overrides(tmp_path, mbgen_here):
+    # `--cfg job` prints the composed config and runs nothing: its value "job" is no
+    # override (it was once parsed as one, a traceback); a run's flags keep their checks.
+    assert config.split_flags(["-m", "--cfg", "job", "seed=1", "-cn", "config", "agent=er"]) == (
+        ["-m", "--cfg", "job", "-cn", "config"], ["seed=1", "agent=er"])
+    root = tmp_path / "results" / "runs"
+    result = mbgen_here(["--cfg", "job", "agent=mpc", f"results_root={root}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["agent"]["name"] == "mpc"
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    result = mbgen_here(["-cn", "config", "seed=-1", f"results_root={root}"], tmp_path)
+    assert_refused(result, tmp_path, "seed must be an integer >= 0")
+
+
 def test_a_setting_given_with_level_reaches_the_run_and_its_stored_config(tmp_path, mbgen_here):
     # The command as a user types it; the finished run in its folder was a ProcMaze with the
     # GPS bits: had env.gps not reached the config, its folder would be another one.
