@@ -133,6 +133,20 @@ DEFECTS = [
            "if isinstance(value, float | np.floating) and not math.isfinite(value):",
            "if False:",
            ("tests/test_results.py::test_json_files_hold_null_where_a_number_is_undefined",)),
+    # issue 39's pieces beyond the paper
+    Defect("lambda ignored in the imagined targets", "agents/rollout.py",
+           "target = r + discount * c * ((1 - lam) * v + lam * later)",
+           "target = r + discount * c * v",
+           ("tests/test_lambda_returns.py::test_lambda_returns_by_hand",)),
+    Defect("undiscounted implicit value targets", "agents/implicit.py",
+           "current = rewards[:, t] + discount * later", "current = rewards[:, t] + later",
+           ("tests/test_implicit.py::test_value_targets_by_hand",)),
+    Defect("search evaluated with its exploration noise", "agents/search.py",
+           "gumbel_scale=0.0 if greedy else 1.0,", "gumbel_scale=1.0,",
+           ("tests/test_implicit.py::test_behaving_search_samples_and_greedy_search_does_not",)),
+    Defect("CEM refit to the worst sequences", "agents/mpc.py",
+           "best = jax.lax.top_k(score, elites)[1]", "best = jax.lax.top_k(-score, elites)[1]",
+           ("tests/test_mpc.py::test_refit_is_the_elites_frequencies_with_a_floor",)),
 ]
 
 
