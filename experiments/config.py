@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -550,6 +551,12 @@ def make_grid(grid_cfg: DictConfig) -> Grid:
     )
 
 
+@functools.cache
+def figure1_offline() -> dict:
+    """Figure 1's offline settings as configs/experiment/fig1.yaml has them."""
+    return yaml.safe_load((CONFIG_DIR / "experiment" / "fig1.yaml").read_text())["offline"]
+
+
 def run_name(*, _root_: DictConfig) -> str:
     """A readable run directory name: env and complexity, agent, regime, scale, and any
     hyperparameters set by hand."""
@@ -559,7 +566,11 @@ def run_name(*, _root_: DictConfig) -> str:
     parts = [where, _root_.agent.name, _root_.regime.name, _root_.scale.name]
     if _root_.get("kind") == "offline_gridworld":  # Figure 1: no env, agent or regime
         parts = ["fig1", _root_.scale.name]
-        o = _root_.offline  # issue 13's settings, named only when not Figure 1's
+        o = _root_.offline  # agents, coverages and issue 13's settings: named when not Figure 1's
+        for key in ("agents", "coverages"):
+            values = list(o[key]) if OmegaConf.is_list(o.get(key)) else [o.get(key)]
+            if key in o and values != figure1_offline()[key]:
+                parts.append("+".join(map(str, values)))
         if o.get("learner", "network") != "network":
             parts.append(o.learner)
         if o.get("gps"):

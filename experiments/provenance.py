@@ -64,12 +64,14 @@ def steps(config: dict) -> str | int | None:
 def run_scale(configs: list[dict]) -> dict:
     """The scale of a set of runs, each field one value or the distinct values joined."""
     levels = _distinct(c.get("level") for c in configs)
+    offline = configs and all(c.get("kind") == "offline_gridworld" for c in configs)
     scale = {
         "name": _joined((c.get("scale") or {}).get("name") for c in configs),
         "seeds": _joined((c.get("scale") or {}).get("num_seeds") for c in configs),
         "steps": _joined(steps(c) for c in configs),
         "networks": _joined(networks(c) for c in configs),
-        "levels": ", ".join(level_name(v) for v in levels) or None,
+        "levels": ", ".join(level_name(v) for v in levels)
+        or ("Figure 1's 3x3 grid world" if offline else None),
     }
     return {k: v for k, v in scale.items() if v is not None}
 

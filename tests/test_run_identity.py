@@ -130,6 +130,19 @@ def test_a_folder_name_is_readable_and_ends_in_the_fingerprint_of_the_stored_con
     )
 
 
+def test_an_offline_folder_names_the_agents_and_coverages_that_are_not_figure_1s():
+    # The implicit-model study runs Figure 1's pipeline with other agents on two coverages:
+    # its folder once read "fig1-cpu-<fingerprint>", as if it were Figure 1.
+    figure1 = os.path.basename(folder(composed(["experiment=fig1"])))
+    assert figure1.rpartition("-")[0] == "fig1-cpu"
+    implicit = os.path.basename(folder(composed(["experiment=implicit"])))
+    assert implicit.rpartition("-")[0] == (
+        "fig1-cpu-dqn+model_10step+implicit_10step-path_to_goal+single_cell"
+    )
+    one = composed(["experiment=fig1", "offline.coverages=[single_cell]"])
+    assert os.path.basename(folder(one)).rpartition("-")[0] == "fig1-cpu-single_cell"
+
+
 def test_a_sweep_member_folder_is_its_overrides_and_fingerprint():
     cfg = composed(["agent.discount=0.8", "progress=false"])
     hydra = HydraConfig.instance()
