@@ -55,6 +55,7 @@ VARIANTS = [
     "simple_model:rollout_schedule=[0,4000,1,10]",
     "mpc:planner=cem",
     "simple_model:ensemble_size=5:exploration_bonus=10.0",
+    "simple_model:td_lambda=0.8",
 ]
 
 

@@ -64,10 +64,10 @@ def figure(seeds: pd.DataFrame, title: str):
             ax.barh(i, mean, xerr=0 if pd.isna(half) else half, capsize=3,
                     color="tab:green" if rows["succeeded"].all() else "tab:red")  # fmt: skip
         ax.set_yticks(range(len(agents)), [AGENT_DISPLAY[a] for a in agents])
-        ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_xlabel("evaluation cells with optimal greedy action")
         ax.set_title(f"{coverage} (green: succeeds, red: fails)", fontsize=9)
+    axes[0][0].invert_yaxis()  # the first agent on top (once: the panels share the y axis)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -139,6 +139,8 @@ SUMMARIZE = {  # summary name: how to make it from the experiment's results tree
         "implicit.parquet", "agent coverage member fraction_optimal succeeded "
         "worst_fraction_optimal scale".split(),
     ),
+    "implicit_online": online_seeds,  # the implicit model online (issue 39): each run's `arm`
+    "implicit_online_long": online_seeds,  # the same at 4x the steps on ProcMaze 2 (no claims)
 }
 
 

@@ -22,7 +22,8 @@ RECORDS = Path("results/summaries")
 PAGES = {f"figures/{p}.md" for p in ("figure1", "figure3", "figure4-left", "figure4-right",
                                      "appendix-c", "appendix-i")} | {
     f"studies/{p}.md" for p in ("paradigms", "dyna-design", "model-families", "deepmdp",
-                                "fidelity", "dream", "lambda-returns")}  # fmt: skip
+                                "fidelity", "dream", "lambda-returns",
+                                "implicit-models")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +95,15 @@ def test_the_scale_of_a_record_in_words():
     assert claims_report.scale_text({}) == "not recorded"
 
 
+def test_an_offline_record_names_figure_1s_grid_world_as_its_level():
+    offline = {"kind": "offline_gridworld", "scale": {"name": "cpu", "num_seeds": 5}}
+    assert provenance.run_scale([offline])["levels"] == "Figure 1's 3x3 grid world"
+    assert "levels" not in provenance.run_scale([{"scale": {"name": "cpu", "num_seeds": 5}}])
+
+
 def test_every_committed_record_says_where_it_came_from():
     csvs = sorted(RECORDS.glob("*.csv"))
-    assert len(csvs) == 23
+    assert len(csvs) == 26
     for csv in csvs:
         assert not pd.read_csv(csv, comment="#").empty
         meta = provenance.read(csv)
@@ -133,9 +140,10 @@ def test_the_records_that_share_procmaze_2_seeds_say_so_and_do():
     names = {"paradigms_online", "model_families", "fidelity"}
     for name in names:
         shared = provenance.read(RECORDS / f"{name}.csv")["shares_runs_with"]
-        # planners and lambda_returns (issue 39) ran model_families' mpc and simple_model
-        # arms again: the same seeds
-        assert set(shared) - {"planners", "lambda_returns"} == names - {name}, name
+        # planners, lambda_returns and implicit_online (issue 39) ran model_families' mpc,
+        # er and simple_model arms again: the same seeds
+        assert set(shared) - {"planners", "lambda_returns", "implicit_online"} == (
+            names - {name}), name
     for csv in RECORDS.glob("*.csv"):  # every sidecar as the records give it
         assert provenance.read(csv).get("shares_runs_with", []) == provenance.shared_runs(csv)
 
