@@ -220,6 +220,47 @@ def write_figure(figure, path: Path) -> None:
     atomic_write(path, lambda tmp: figure.savefig(tmp, format=path.suffix[1:], dpi=100))
 
 
+def seed_fractions(run_dir: Path, outcomes: list[str]) -> pd.DataFrame:
+    """An offline run's seeds: per (agent, coverage, member) the fraction of the evaluation
+    cells whose greedy action is optimal (q_values.parquet), with the run's `outcomes`
+    columns of outcomes.parquet (Figure 1's rule, per agent and coverage)."""
+    q = pd.read_parquet(Path(run_dir) / "q_values.parquet")
+    seeds = (
+        q[q["greedy"]]  # one row per seed and cell: its greedy action
+        .groupby(["agent", "coverage", "member"], as_index=False)["optimal"]
+        .mean()
+        .rename(columns={"optimal": "fraction_optimal"})
+    )
+    table = pd.read_parquet(Path(run_dir) / "outcomes.parquet")
+    return seeds.merge(table[["agent", "coverage", *outcomes]], on=["agent", "coverage"])
+
+
+def seed_study(tree: Path, run_rows, columns: list[str]) -> pd.DataFrame:
+    """`run_rows(run_dir)` of every finished offline run under `tree`, in one table."""
+    frames = [run_rows(path.parent) for path in sorted(Path(tree).rglob("outcomes.parquet"))
+              if is_finished(path.parent)]  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def seed_study_main(description: str, study: str, run_rows, columns: list[str], groups: list,
+                    draw) -> None:  # fmt: skip
+    """An offline study script's command line: `python scripts/<study>.py TREE [-o PNG]`
+    writes TREE/<study>.parquet (seed_study) and the figure (write_seed_study)."""
+    import argparse
+
+    import matplotlib.pyplot as plt
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("tree", type=Path, help=f"the results tree of experiment={study}")
+    parser.add_argument("-o", "--output", type=Path,
+                        help=f"PNG (default: results/figures/{study}_<scale>.png)")  # fmt: skip
+    args = parser.parse_args()
+    seeds = seed_study(args.tree, run_rows, columns)
+    figure = write_seed_study(seeds, args.tree, f"{study}.parquet", study, groups, draw,
+                              args.output)  # fmt: skip
+    plt.close(figure)
+
+
 def write_seed_study(seeds, tree: Path, table: str, study: str, groups: list, draw, output=None):
     """An offline study's per-seed table (tree/table) and its figure, `draw(seeds, title)`,
     at `output` (default results/figures/<study>_<scale>.png); the title names the scale and

@@ -9,9 +9,6 @@ and the run's outcome by Figure 1's rule (a majority of seeds wrong in some cell
 Reads each finished run's q_values and outcomes tables; trains nothing.
 """
 
-import argparse
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -22,32 +19,15 @@ import yaml  # noqa: E402
 from experiments import results  # noqa: E402
 from experiments.offline.report import AGENT_DISPLAY  # noqa: E402
 
-TABLE = "implicit.parquet"
 AGENTS = ("dqn", "model_10step", "implicit_1step", "implicit_10step")  # the figure's order
 COLUMNS = ["agent", "coverage", "member", "fraction_optimal", "succeeded",
            "worst_fraction_optimal", "scale"]  # fmt: skip
 
 
-def run_rows(run_dir: Path) -> pd.DataFrame:
+def run_rows(run_dir):
     config = yaml.safe_load((run_dir / results.CONFIG).read_text())
-    q = pd.read_parquet(run_dir / "q_values.parquet")
-    seeds = (
-        q[q["greedy"]]  # one row per seed and cell: its greedy action
-        .groupby(["agent", "coverage", "member"], as_index=False)["optimal"]
-        .mean()
-        .rename(columns={"optimal": "fraction_optimal"})
-    )
-    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
-    outcomes = outcomes[["agent", "coverage", "succeeded", "worst_fraction_optimal"]]
-    return seeds.merge(outcomes, on=["agent", "coverage"]).assign(
-        scale=config["scale"]["name"]
-    )[COLUMNS]
-
-
-def table(tree: Path) -> pd.DataFrame:
-    frames = [run_rows(path.parent) for path in sorted(tree.rglob("outcomes.parquet"))
-              if results.is_finished(path.parent)]  # fmt: skip
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    seeds = results.seed_fractions(run_dir, ["succeeded", "worst_fraction_optimal"])
+    return seeds.assign(scale=config["scale"]["name"])[COLUMNS]
 
 
 def figure(seeds: pd.DataFrame, title: str):
@@ -73,17 +53,6 @@ def figure(seeds: pd.DataFrame, title: str):
     return fig
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tree", type=Path, help="the results tree of experiment=implicit")
-    parser.add_argument(
-        "-o", "--output", type=Path, help="PNG (default: results/figures/implicit_<scale>.png)"
-    )
-    args = parser.parse_args()
-    fig = results.write_seed_study(table(args.tree), args.tree, TABLE, "implicit",
-                                   ["agent", "coverage"], figure, args.output)
-    plt.close(fig)
-
-
 if __name__ == "__main__":
-    main()
+    results.seed_study_main(__doc__.splitlines()[0], "implicit", run_rows, COLUMNS,
+                            ["agent", "coverage"], figure)  # fmt: skip

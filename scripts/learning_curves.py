@@ -22,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     metrics = results.load_runs(args.root)
     if metrics.empty or args.regime not in set(metrics["regime"]):
-        raise SystemExit(f"error: no finished {args.regime} runs under {args.root}.")
+        fail(f"no finished {args.regime} runs under {args.root}.")  # exit 2, as bad input
     metrics = metrics[metrics["regime"] == args.regime]
     if args.by not in metrics:
         fail(f"--by {args.by}: the runs under {args.root} name no {args.by}.")

@@ -9,7 +9,6 @@ greedy action is optimal, the run's success by Figure 1's rule, and |Q_replay - 
 Reads each finished run's config.yaml, q_values, outcomes and q_gaps tables; trains nothing.
 """
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -23,7 +22,6 @@ from experiments import results  # noqa: E402
 from experiments.cli import fail  # noqa: E402
 from experiments.offline import report  # noqa: E402
 
-TABLE = "paradigms.parquet"
 ORDER = ("network", "linear", "tabular", "network_gps", "linear_gps", "network_iid8",
          "network_counter8", "linear_iid8", "linear_counter8")  # fmt: skip
 COLUMNS = ["case", "learner", "gps", "distractors", "distractor_kind", "agent", "coverage",
@@ -36,15 +34,7 @@ def run_rows(run_dir: Path) -> pd.DataFrame:
     if not config.get("arm"):
         fail(f"{run_dir} is no case of the study: its config.yaml names no arm (paradigm=...).")
     offline = config["offline"]
-    q = pd.read_parquet(run_dir / "q_values.parquet")
-    chosen = q[q["greedy"]]  # one row per seed and cell: its greedy action
-    seeds = (
-        chosen.groupby(["agent", "coverage", "member"], as_index=False)["optimal"]
-        .mean()
-        .rename(columns={"optimal": "fraction_optimal"})
-    )
-    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")[["agent", "coverage", "succeeded"]]
-    seeds = seeds.merge(outcomes, on=["agent", "coverage"])
+    seeds = results.seed_fractions(run_dir, ["succeeded"])
     gaps_path = run_dir / "q_gaps.parquet"
     if gaps_path.exists():
         gaps = pd.read_parquet(gaps_path)
@@ -60,15 +50,6 @@ def run_rows(run_dir: Path) -> pd.DataFrame:
         q_steps=int(config["scale"]["q_steps"]),
         scale=config["scale"]["name"],
     )[COLUMNS]
-
-
-def table(tree: Path) -> pd.DataFrame:
-    frames = [
-        run_rows(path.parent)
-        for path in sorted(tree.rglob("outcomes.parquet"))
-        if results.is_finished(path.parent)
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
 def figure(seeds: pd.DataFrame, title: str):
@@ -89,28 +70,17 @@ def figure(seeds: pd.DataFrame, title: str):
                     [m for m, _ in stats], height, xerr=[0 if pd.isna(h) else h for _, h in stats],
                     label=report.AGENT_DISPLAY[agent], capsize=2)  # fmt: skip
         ax.set_yticks(range(len(cases)), cases)
-        ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.axvline(0.5, color="grey", lw=0.5, ls=":")
         ax.set_xlabel("evaluation cells with an optimal greedy action (fraction, per seed)")
         ax.set_title(coverage)
+    axes[0][0].invert_yaxis()  # ORDER top-down (once: the panels share the y axis)
     axes[0][0].legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tree", type=Path, help="the results tree of experiment=paradigms")
-    parser.add_argument(
-        "-o", "--output", type=Path, help="PNG (default: results/figures/paradigms_<scale>.png)"
-    )
-    args = parser.parse_args()
-    fig = results.write_seed_study(table(args.tree), args.tree, TABLE, "paradigms",
-                                   ["case", "agent", "coverage"], figure, args.output)
-    plt.close(fig)
-
-
 if __name__ == "__main__":
-    main()
+    results.seed_study_main(__doc__.splitlines()[0], "paradigms", run_rows, COLUMNS,
+                            ["case", "agent", "coverage"], figure)  # fmt: skip

@@ -224,7 +224,7 @@ def test_offline_runs_chain_dataset_transitions_and_stop_at_ends():
 
     data = dataset.as_replay(dataset.training_set("path_to_goal"))
     key = jax.random.key(3)
-    runs, valid = training.dataset_runs(data, key, 64, 5)
+    runs, valid = training.dataset_runs(data, training.successors(data), key, 64, 5)
     runs, valid = jax.tree.map(np.asarray, runs), np.asarray(valid)
     np.testing.assert_array_equal(runs.obs[:, 0], replay.sample(data, key, 64).obs)
     chained = np.all(runs.next_obs[:, :-1] == runs.obs[:, 1:], axis=-1)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from experiments import config
+from experiments import config, results
 
 sys.path.insert(0, "scripts")
 import model_families  # noqa: E402
@@ -64,9 +64,9 @@ def paradigm_run(run_dir, arm: str | None) -> None:
 
 def test_the_paradigms_script_reads_the_case_from_the_runs_arm(tmp_path, capsys):
     paradigm_run(tmp_path / "paradigm=network", "linear_gps")
-    rows = paradigms.table(tmp_path)
+    rows = results.seed_study(tmp_path, paradigms.run_rows, paradigms.COLUMNS)
     assert list(rows["case"]) == ["linear_gps"] and list(rows["fraction_optimal"]) == [0.25]
     paradigm_run(tmp_path / "no_arm", None)
     with pytest.raises(SystemExit) as stopped:
-        paradigms.table(tmp_path)
+        results.seed_study(tmp_path, paradigms.run_rows, paradigms.COLUMNS)
     assert stopped.value.code == 2 and "names no arm" in capsys.readouterr().err

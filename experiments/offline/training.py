@@ -150,17 +150,23 @@ def model_horizon(phase: str) -> int:
     return agents.defaults("implicit_model")["model_horizon"] if phase == "implicit_model" else 1
 
 
-def dataset_runs(data: replay.Replay, key, batch_size: int, length: int):
-    """(runs, valid) of `length` chained dataset transitions, axes (batch, length), for a
-    model trained on k-step unrolls (the implicit model). The dataset holds (cell, action)
-    pairs, not trajectories: a run starts at the transition `replay.sample` draws with the
-    same key, and each next step is drawn uniformly among the dataset's transitions from the
-    observation the last one reached (runs of a policy uniform over the actions the data
-    covers there). A run stops (valid 0 from there on) after a terminal or where the data
-    has no transition from the observation reached."""
+def successors(data: replay.Replay) -> jax.Array:
+    """(from, to) of the dataset's rows: whether row `to` starts where row `from` ends. The
+    dataset is fixed for a phase, so a phase computes this once per chunk, not per step."""
     items = data.items
     real = jnp.arange(len(items.action)) < data.size
-    follows = jnp.all(items.next_obs[:, None] == items.obs[None], axis=-1) & real  # (from, to)
+    return jnp.all(items.next_obs[:, None] == items.obs[None], axis=-1) & real
+
+
+def dataset_runs(data: replay.Replay, follows: jax.Array, key, batch_size: int, length: int):
+    """(runs, valid) of `length` chained dataset transitions, axes (batch, length), for a
+    model trained on k-step unrolls (the implicit model); `follows` is `successors(data)`.
+    The dataset holds (cell, action) pairs, not trajectories: a run starts at the transition
+    `replay.sample` draws with the same key, and each next step is drawn uniformly among the
+    dataset's transitions from the observation the last one reached (runs of a policy uniform
+    over the actions the data covers there). A run stops (valid 0 from there on) after a
+    terminal or where the data has no transition from the observation reached."""
+    items = data.items
     keys = jax.random.split(key, length)
     rows, goes_on = [replay.sample_indices(data, key, batch_size)], [jnp.ones(batch_size, bool)]
     for t in range(1, length):
@@ -188,16 +194,18 @@ def model_phase(
     after_step = getattr(model, "after_step", None)
     loss = model.loss if horizon == 1 else model.sequence_loss
 
-    def sample(data, key):
-        if horizon == 1:
-            return replay.sample(data, key, settings.model_batch_size)
-        return dataset_runs(data, key, settings.model_batch_size, horizon)
-
     def chunk(trained, key, t0, data, unused):
+        follows = successors(data) if horizon > 1 else None
+
+        def sample(key):
+            if horizon == 1:
+                return replay.sample(data, key, settings.model_batch_size)
+            return dataset_runs(data, follows, key, settings.model_batch_size, horizon)
+
         def step(trained, t):
             sample_key, loss_key = jax.random.split(jax.random.fold_in(key, t))
             return models.train_step(
-                trained, loss, settings.model_step_size, loss_key, sample(data, sample_key),
+                trained, loss, settings.model_step_size, loss_key, sample(sample_key),
                 after_step=after_step,
             )  # fmt: skip
 
